@@ -1,0 +1,117 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Builder.Core.Graph;
+
+namespace Builder.Core.Oci;
+
+/// <summary>
+/// An image configuration as Docker and BuildKit write it (OCI image config plus Docker's
+/// fields such as Healthcheck, OnBuild and Shell). Immutable: conversion derives each step's
+/// config with <c>with</c>. Property order is the JSON order, so the same config always
+/// serialises to the same bytes.
+/// </summary>
+public sealed record ImageConfig
+{
+    [JsonPropertyName("architecture")] public string Architecture { get; init; } = Platform.Host.Architecture;
+    [JsonPropertyName("os")] public string Os { get; init; } = "linux";
+
+    [JsonPropertyName("variant"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Variant { get; init; }
+
+    [JsonPropertyName("author"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Author { get; init; }
+
+    [JsonPropertyName("created"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? Created { get; init; }
+
+    [JsonPropertyName("config")] public ContainerConfig Config { get; init; } = new();
+    [JsonPropertyName("rootfs")] public RootFs RootFs { get; init; } = new();
+    [JsonPropertyName("history")] public IReadOnlyList<HistoryEntry> History { get; init; } = [];
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions);
+
+    public static ImageConfig FromJson(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<ImageConfig>(json, JsonOptions) ?? throw new JsonException("image config is null");
+
+    public Platform Platform => new(Architecture, Os) { Variant = Variant };
+}
+
+/// <summary>The runtime defaults of the image (Docker's "config" object).</summary>
+public sealed record ContainerConfig
+{
+    [JsonPropertyName("User")] public string? User { get; init; }
+    [JsonPropertyName("ExposedPorts")] public IReadOnlyDictionary<string, EmptyObject>? ExposedPorts { get; init; }
+    [JsonPropertyName("Env")] public IReadOnlyList<string>? Env { get; init; }
+    [JsonPropertyName("Entrypoint")] public IReadOnlyList<string>? Entrypoint { get; init; }
+    [JsonPropertyName("Cmd")] public IReadOnlyList<string>? Cmd { get; init; }
+    [JsonPropertyName("Volumes")] public IReadOnlyDictionary<string, EmptyObject>? Volumes { get; init; }
+    [JsonPropertyName("WorkingDir")] public string? WorkingDir { get; init; }
+    [JsonPropertyName("Labels")] public IReadOnlyDictionary<string, string>? Labels { get; init; }
+    [JsonPropertyName("StopSignal")] public string? StopSignal { get; init; }
+    [JsonPropertyName("Healthcheck")] public HealthConfig? Healthcheck { get; init; }
+    [JsonPropertyName("OnBuild")] public IReadOnlyList<string>? OnBuild { get; init; }
+    [JsonPropertyName("Shell")] public IReadOnlyList<string>? Shell { get; init; }
+    [JsonPropertyName("ArgsEscaped")] public bool? ArgsEscaped { get; init; }
+}
+
+/// <summary>Docker writes sets (ports, volumes) as objects with empty-object values.</summary>
+public sealed record EmptyObject;
+
+/// <summary>Durations are nanoseconds, as Go's time.Duration marshals them.</summary>
+public sealed record HealthConfig
+{
+    [JsonPropertyName("Test")] public IReadOnlyList<string>? Test { get; init; }
+    [JsonPropertyName("Interval")] public long? Interval { get; init; }
+    [JsonPropertyName("Timeout")] public long? Timeout { get; init; }
+    [JsonPropertyName("StartPeriod")] public long? StartPeriod { get; init; }
+    [JsonPropertyName("StartInterval")] public long? StartInterval { get; init; }
+    [JsonPropertyName("Retries")] public int? Retries { get; init; }
+}
+
+public sealed record RootFs
+{
+    [JsonPropertyName("type")] public string Type { get; init; } = "layers";
+    [JsonPropertyName("diff_ids")] public IReadOnlyList<Digest> DiffIds { get; init; } = [];
+}
+
+public sealed record HistoryEntry
+{
+    [JsonPropertyName("created")] public DateTimeOffset? Created { get; init; }
+    [JsonPropertyName("created_by")] public string? CreatedBy { get; init; }
+    [JsonPropertyName("author")] public string? Author { get; init; }
+    [JsonPropertyName("comment")] public string? Comment { get; init; }
+    [JsonPropertyName("empty_layer")] public bool? EmptyLayer { get; init; }
+}
+
+/// <summary>An OCI image manifest (also read for Docker schema 2, whose shape is the same).</summary>
+public sealed record ImageManifest
+{
+    [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
+    [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciManifest;
+    [JsonPropertyName("config")] public required Descriptor Config { get; init; }
+    [JsonPropertyName("layers")] public IReadOnlyList<Descriptor> Layers { get; init; } = [];
+    [JsonPropertyName("annotations")] public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ImageConfig.JsonOptions);
+    public static ImageManifest FromJson(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<ImageManifest>(json, ImageConfig.JsonOptions) ?? throw new JsonException("manifest is null");
+}
+
+/// <summary>An OCI image index (also read for Docker manifest lists).</summary>
+public sealed record ImageIndex
+{
+    [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
+    [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciIndex;
+    [JsonPropertyName("manifests")] public IReadOnlyList<Descriptor> Manifests { get; init; } = [];
+    [JsonPropertyName("annotations")] public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ImageConfig.JsonOptions);
+    public static ImageIndex FromJson(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<ImageIndex>(json, ImageConfig.JsonOptions) ?? throw new JsonException("index is null");
+}

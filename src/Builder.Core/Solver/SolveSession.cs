@@ -1,0 +1,46 @@
+using Builder.Core.Graph;
+
+namespace Builder.Core.Solver;
+
+/// <summary>The per-build side of a solve: options, the client's directories, and where progress goes.</summary>
+public sealed class SolveSession
+{
+    public SolveSession(IProgressSink progress, IReadOnlyDictionary<string, string> localDirectories)
+    {
+        Progress = progress;
+        LocalDirectories = localDirectories;
+    }
+
+    public IProgressSink Progress { get; }
+
+    /// <summary>Named local sources of this build (<c>context</c>, named build contexts) → host directory.</summary>
+    public IReadOnlyDictionary<string, string> LocalDirectories { get; }
+
+    /// <summary>--no-cache: run every op even when a cached result exists (results are still stored).</summary>
+    public bool NoCache { get; init; }
+
+    /// <summary>SOURCE_DATE_EPOCH, when set: timestamps in produced layers and config.</summary>
+    public DateTimeOffset? SourceDateEpoch { get; init; }
+
+    /// <summary>Per-session values ops want to remember across vertices of one build (e.g. context checksummers).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, object> Items { get; } = new();
+}
+
+/// <summary>Receives progress of a solve; must be thread-safe (vertices run in parallel).</summary>
+public interface IProgressSink
+{
+    void Report(ProgressEvent progress);
+}
+
+public abstract record ProgressEvent(Vertex Vertex, DateTimeOffset Time);
+
+public sealed record VertexStarted(Vertex Vertex, DateTimeOffset Time) : ProgressEvent(Vertex, Time);
+
+public sealed record VertexCached(Vertex Vertex, DateTimeOffset Time) : ProgressEvent(Vertex, Time);
+
+/// <param name="Stream">1 = stdout, 2 = stderr.</param>
+public sealed record VertexLog(Vertex Vertex, DateTimeOffset Time, int Stream, ReadOnlyMemory<byte> Data) : ProgressEvent(Vertex, Time);
+
+public sealed record VertexCompleted(Vertex Vertex, DateTimeOffset Time, TimeSpan Duration) : ProgressEvent(Vertex, Time);
+
+public sealed record VertexFailed(Vertex Vertex, DateTimeOffset Time, string Error) : ProgressEvent(Vertex, Time);
