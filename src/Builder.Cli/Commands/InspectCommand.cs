@@ -1,0 +1,35 @@
+using System.CommandLine;
+using System.Text.Json;
+using Builder.Core.Oci;
+using Builder.Core.State;
+
+namespace Builder.Cli.Commands;
+
+/// <summary><c>builder inspect NAME</c>: the image's config JSON, indented, as stored.</summary>
+public static class InspectCommand
+{
+    private static readonly Argument<string> Name = new("NAME") { Description = "Image name" };
+
+    public static Command Create()
+    {
+        var command = new Command("inspect", "Show the configuration of an image") { Name };
+        command.SetAction(async (parse, ct) =>
+        {
+            var root = StateRoot.FromEnvironment();
+            await using var worker = await Worker.OpenAsync(root, ct);
+            var name = ImageReference.Normalize(parse.GetRequiredValue(Name));
+            ResolvedImage image;
+            try { image = await worker.ImageResolver.ResolveAsync(name, Platform.Host, ct); }
+            catch (ImageNotFoundException) { throw new CliException($"no such image: {parse.GetValue(Name)}"); }
+
+            using var config = JsonDocument.Parse(image.Config.ToJson());
+            Console.WriteLine(JsonSerializer.Serialize(config.RootElement, new JsonSerializerOptions
+            {
+                WriteIndented = true,
+                Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            }));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Builder.Cli.Commands;
+using Builder.Core.Oci;
+using Builder.Core.Solver;
+using Builder.Frontends.Dockerfile;
+
+namespace Builder.Cli;
+
+/// <summary>
+/// Runs a command and turns what went wrong into a message for the user and exit code 1.
+/// Stack traces are for developers: shown only with BUILDER_DEBUG=1, and for real bugs.
+/// </summary>
+public static class ErrorReport
+{
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("ERROR: canceled");
+            return 130;
+        }
+        catch (Exception error)
+        {
+            Console.Error.WriteLine(Describe(error));
+            if (Environment.GetEnvironmentVariable("BUILDER_DEBUG") == "1") Console.Error.WriteLine(error);
+            return 1;
+        }
+    }
+
+    private static string Describe(Exception error) => error switch
+    {
+        DockerfileException dockerfile => dockerfile.Format(),
+        BuildFailedException build => build.Message,
+        CliException cli => $"ERROR: {cli.Message}",
+        ImageNotFoundException image => $"ERROR: {image.Message}",
+        SolveException solve => $"ERROR: failed to solve: {solve.Message}",
+        _ => $"ERROR: {error.Message} (this is a bug in builder; BUILDER_DEBUG=1 shows where)",
+    };
+}
+
+/// <summary>A build step failed; the message is already the full report for the user.</summary>
+public sealed class BuildFailedException(string report) : Exception(report);
