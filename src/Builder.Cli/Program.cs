@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Builder.Cli;
 using Builder.Cli.Commands;
 
 var root = new RootCommand("builder: build OCI images from Dockerfiles")
@@ -6,5 +7,6 @@ var root = new RootCommand("builder: build OCI images from Dockerfiles")
     BuildCommand.Create(),
     ImagesCommand.Create(),
     InspectCommand.Create(),
+    ParseCommand.Create(),
 };
 return await ErrorReport.InvokeAsync(root, args);
