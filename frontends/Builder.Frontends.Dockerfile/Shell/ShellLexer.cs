@@ -9,6 +9,12 @@ namespace Builder.Frontends.Dockerfile.Shell;
 /// <para>
 /// The lexer is immutable and safe to share between threads; each call works on its own state.
 /// </para>
+/// <para>
+/// Deliberate differences from BuildKit, all in malformed or corner cases: a word split by
+/// <see cref="ProcessWords"/> keeps the text before a <c>${V:-w}</c> (BuildKit shares one buffer with the
+/// nested argument and drops it), <c>${V</c> at the end of the word reports "missing '}'", and a bad
+/// <c>%</c> pattern is named as written rather than reversed.
+/// </para>
 /// </summary>
 public sealed class ShellLexer
 {
