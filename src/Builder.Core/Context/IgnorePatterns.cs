@@ -46,7 +46,8 @@ public sealed class IgnorePatterns
     {
         ArgumentNullException.ThrowIfNull(text);
         var rules = new List<(IgnorePattern, IgnoreGlob)>();
-        var lines = text.TrimStart('\uFEFF').Split('\n');
+        var withoutBom = text.StartsWith('\uFEFF') ? text[1..] : text;
+        var lines = withoutBom.Split('\n');
         for (var index = 0; index < lines.Length; index++)
         {
             var rule = ParseLine(lines[index], index + 1);
