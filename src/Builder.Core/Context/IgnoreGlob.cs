@@ -12,6 +12,11 @@ namespace Builder.Core.Context;
 /// </list>
 /// Like patternmatcher, a pattern that starts with <c>**</c> followed only by plain text is a suffix test
 /// (<c>**.pyc</c> matches <c>a/b.pyc</c>), and one that ends in <c>**</c> after plain text is a prefix test.
+/// <para>
+/// patternmatcher hands escapes and brackets to Go's regexp engine, so there <c>\d</c> is a digit class and
+/// <c>[*]</c> breaks; here both follow filepath.Match, which is what Docker documents and validates against:
+/// <c>\d</c> is the letter d and <c>[*]</c> the star.
+/// </para>
 /// </summary>
 internal sealed class IgnoreGlob
 {

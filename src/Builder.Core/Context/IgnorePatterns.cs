@@ -4,10 +4,7 @@ namespace Builder.Core.Context;
 /// <param name="Pattern">The cleaned pattern without its <c>!</c>, e.g. <c>docs/*.md</c>.</param>
 /// <param name="IsException">True for <c>!pattern</c>: paths it matches are included again.</param>
 /// <param name="LineNumber">1-based line in the file it came from.</param>
-public sealed record IgnorePattern(string Pattern, bool IsException, int LineNumber)
-{
-    internal IgnoreGlob Glob { get; } = IgnoreGlob.Compile(Pattern);
-}
+public sealed record IgnorePattern(string Pattern, bool IsException, int LineNumber);
 
 /// <summary>
 /// The rules of a .dockerignore file, with Docker's semantics (moby/patternmatcher and its ignorefile
@@ -27,10 +24,14 @@ public sealed class IgnorePatterns
 {
     public static readonly IgnorePatterns None = new([]);
 
-    private IgnorePatterns(IReadOnlyList<IgnorePattern> patterns)
+    /// <summary>Each pattern with its compiled form, in file order.</summary>
+    private readonly IReadOnlyList<(IgnorePattern Pattern, IgnoreGlob Glob)> _rules;
+
+    private IgnorePatterns(IReadOnlyList<(IgnorePattern Pattern, IgnoreGlob Glob)> rules)
     {
-        Patterns = patterns;
-        HasExceptions = patterns.Any(p => p.IsException);
+        _rules = rules;
+        Patterns = rules.Select(r => r.Pattern).ToList();
+        HasExceptions = Patterns.Any(p => p.IsException);
     }
 
     /// <summary>The patterns in file order (comments and blank lines left out).</summary>
@@ -44,15 +45,16 @@ public sealed class IgnorePatterns
     public static IgnorePatterns Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var patterns = new List<IgnorePattern>();
-        var lines = text.TrimStart('\uFEFF').Split('\n');
+        var rules = new List<(IgnorePattern, IgnoreGlob)>();
+        var withoutBom = text.StartsWith('\uFEFF') ? text[1..] : text;
+        var lines = withoutBom.Split('\n');
         for (var index = 0; index < lines.Length; index++)
         {
-            var pattern = ParseLine(lines[index], index + 1);
-            if (pattern is not null)
-                patterns.Add(pattern);
+            var rule = ParseLine(lines[index], index + 1);
+            if (rule is not null)
+                rules.Add(rule.Value);
         }
-        return new IgnorePatterns(patterns);
+        return new IgnorePatterns(rules);
     }
 
     /// <summary>
@@ -68,12 +70,12 @@ public sealed class IgnorePatterns
 
         var ancestors = AncestorsOf(path);
         var excluded = false;
-        foreach (var pattern in Patterns)
+        foreach (var (pattern, glob) in _rules)
         {
             // An exclusion cannot change an excluded path, nor an exception an included one.
             if (pattern.IsException != excluded)
                 continue;
-            if (pattern.Glob.Matches(path) || ancestors.Any(pattern.Glob.Matches))
+            if (glob.Matches(path) || ancestors.Any(glob.Matches))
                 excluded = !pattern.IsException;
         }
         return excluded;
@@ -95,11 +97,11 @@ public sealed class IgnorePatterns
 
         var below = dir + "/";
         var dirAndAncestors = AncestorsOf(dir).Append(dir).ToList();
-        return Patterns.Any(p => p.IsException
-            && (p.Glob.CouldMatchSomethingStartingWith(below) || dirAndAncestors.Any(p.Glob.Matches)));
+        return _rules.Any(rule => rule.Pattern.IsException
+            && (rule.Glob.CouldMatchSomethingStartingWith(below) || dirAndAncestors.Any(rule.Glob.Matches)));
     }
 
-    private static IgnorePattern? ParseLine(string rawLine, int lineNumber)
+    private static (IgnorePattern, IgnoreGlob)? ParseLine(string rawLine, int lineNumber)
     {
         if (rawLine.StartsWith('#'))
             return null;
@@ -120,7 +122,7 @@ public sealed class IgnorePatterns
 
         try
         {
-            return new IgnorePattern(pattern, isException, lineNumber);
+            return (new IgnorePattern(pattern, isException, lineNumber), IgnoreGlob.Compile(pattern));
         }
         catch (FormatException invalid)
         {
