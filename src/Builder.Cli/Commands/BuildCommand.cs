@@ -59,7 +59,7 @@ public static class BuildCommand
                 Target = parse.GetValue(Target),
                 Platform = parse.GetValue(PlatformOption),
                 NamedContexts = NamedContexts.Parse(parse.GetValue(BuildContexts) ?? []),
-                Excludes = IgnoreFile.Load(contextDir, dockerfile.Path),
+                Excludes = IgnoreFile.Load(contextDir, dockerfile.Path).Patterns.Select(p => (p.IsException ? "!" : "") + p.Pattern).ToList(),
                 SourceDateEpoch = sourceDateEpoch,
             };
             var converted = await DockerfileFrontend.ConvertAsync(request, worker.ImageResolver, ct);

@@ -16,8 +16,10 @@ public sealed class ImageSourceWorker(IImageResolver resolver, IContentStore con
 
     public async Task<OpKey> ComputeKeyAsync(Vertex vertex, IReadOnlyList<OpKey> inputs, SolveSession session, CancellationToken ct)
     {
+        // Content only: the same manifest is the same filesystem whatever name or layout path it came by.
         var image = await ResolveAsync(vertex, session, ct).ConfigureAwait(false);
-        return new OpKey(CacheKey.Of(vertex.Op, [image.ManifestDigest.ToString()]));
+        var op = (ImageSourceOp)vertex.Op;
+        return new OpKey(CacheKey.Of(new ImageSourceOp("", op.Platform), [image.ManifestDigest.ToString()]));
     }
 
     public async Task<OpOutput> ExecuteAsync(Vertex vertex, IReadOnlyList<OpOutput> inputs, SolveSession session, CancellationToken ct)
