@@ -174,7 +174,7 @@ internal sealed partial class StageConverter
 
     private string NormalizeReference(string reference, Instruction at)
     {
-        try { return ImageReference.Normalize(reference); }
+        try { return ImageReference.Parse(reference).ToString(); }
         catch (FormatException e) { throw Error(at, e.Message); }
     }
 

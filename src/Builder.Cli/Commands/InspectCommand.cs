@@ -17,7 +17,7 @@ public static class InspectCommand
         {
             var root = StateRoot.FromEnvironment();
             await using var worker = await Worker.OpenAsync(root, ct);
-            var name = ImageReference.Normalize(parse.GetRequiredValue(Name));
+            var name = ImageReference.Parse(parse.GetRequiredValue(Name)).ToString();
             ResolvedImage image;
             try { image = await worker.ImageResolver.ResolveAsync(name, Platform.Host, ct); }
             catch (ImageNotFoundException) { throw new CliException($"no such image: {parse.GetValue(Name)}"); }
