@@ -28,10 +28,10 @@ internal static class SpecBuilder
     private static readonly string[] ReadonlyPaths =
         ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
-    public static RuntimeSpec Build(ExecSpec spec, ExecUser user, SandboxFiles files, string cgroupsPath) =>
+    public static RuntimeSpec Build(ExecSpec spec, ExecUser user, SandboxFiles files, string cgroupsPath, ulong openFilesLimit) =>
         new(
             OciVersion: "1.0.2",
-            Process: BuildProcess(spec, user),
+            Process: BuildProcess(spec, user, openFilesLimit),
             Root: new RootSpec(spec.RootfsPath, Readonly: false),
             Hostname: spec.Hostname,
             Mounts: [.. SystemMounts(), .. NameResolutionMounts(files), .. spec.Mounts.Select(ToMountSpec)],
@@ -58,7 +58,7 @@ internal static class SpecBuilder
         return result;
     }
 
-    private static ProcessSpec BuildProcess(ExecSpec spec, ExecUser user) =>
+    private static ProcessSpec BuildProcess(ExecSpec spec, ExecUser user, ulong openFilesLimit) =>
         new(
             Terminal: false,
             User: new UserSpec(user.Uid, user.Gid, user.AdditionalGids.Count > 0 ? user.AdditionalGids : null),
@@ -66,7 +66,7 @@ internal static class SpecBuilder
             Env: Environment(spec.Env, user),
             Cwd: spec.WorkingDir.Length == 0 ? "/" : spec.WorkingDir,
             Capabilities: new CapabilitiesSpec(DefaultCapabilities, DefaultCapabilities, DefaultCapabilities),
-            Rlimits: [new RlimitSpec("RLIMIT_NOFILE", Hard: 1048576, Soft: 1048576)],
+            Rlimits: [new RlimitSpec("RLIMIT_NOFILE", Hard: openFilesLimit, Soft: openFilesLimit)],
             NoNewPrivileges: true);
 
     private static IEnumerable<MountSpec> SystemMounts() =>
