@@ -167,7 +167,18 @@ public sealed class RuncExecutor : IExecutor
     }
 
     // --force also kills what is still running; a container that never got created is not an error here.
-    private Task DeleteContainerAsync(string id) => RunRuntimeCommandAsync(["delete", "--force", id]);
+    private async Task DeleteContainerAsync(string id)
+    {
+        try
+        {
+            await RunRuntimeCommandAsync(["delete", "--force", id]);
+        }
+        catch (ExecutionException)
+        {
+            // The runtime binary cannot even start, so it cannot have created this container either;
+            // the original error is already on its way to the caller.
+        }
+    }
 
     private async Task RunRuntimeCommandAsync(IReadOnlyList<string> args)
     {

@@ -239,6 +239,41 @@ public sealed class RuncExecutorTests : IDisposable
         }
     }
 
+    [RuncFact]
+    public async Task RunsWithDockersDefaultCapabilitiesNoNewPrivilegesAndMaskedKernelFiles()
+    {
+        var output = await StdoutOfAsync(Spec("sh", "-c",
+            "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; " +
+            "test -s /proc/kcore && echo kcore-readable; " +
+            "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo proc-sys-writable; " +
+            "ls /sys/firmware | wc -l"));
+        // Docker's default set: chown … audit_write, nothing more.
+        Assert.Contains("CapEff:\t00000000a80425fb", output);
+        Assert.Contains("CapBnd:\t00000000a80425fb", output);
+        Assert.Contains("NoNewPrivs:\t1", output);
+        Assert.DoesNotContain("kcore-readable", output);
+        Assert.DoesNotContain("proc-sys-writable", output);
+        Assert.EndsWith("0\n", output);
+    }
+
+    [RuncFact]
+    public async Task AnUnusableRuntimeBinaryIsAnExecutionError()
+    {
+        var executor = new RuncExecutor(_state, "/nonexistent/crun");
+        var error = await Assert.ThrowsAsync<ExecutionException>(() => executor.RunAsync(Spec("true"), new CapturedOutput(), default));
+        Assert.Contains("could not start the OCI runtime /nonexistent/crun", error.Message);
+        AssertNothingLeftBehind();
+    }
+
+    [RuncFact]
+    public async Task LeftoversOfACrashedProcessAreRemovedAtStartUp()
+    {
+        var stale = Directory.CreateDirectory(Path.Combine(_state.ExecutorDir, "0123456789abcdef01234567")).FullName;
+        File.WriteAllText(Path.Combine(stale, "config.json"), "{}");
+        await _executor.RemoveLeftoversAsync(default);
+        Assert.False(Directory.Exists(stale));
+    }
+
     private void AssertNothingLeftBehind()
     {
         Assert.Equal(["runtime"], Directory.GetFileSystemEntries(_state.ExecutorDir).Select(Path.GetFileName));

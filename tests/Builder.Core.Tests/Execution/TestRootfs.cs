@@ -6,7 +6,7 @@ public sealed class TestRootfs : IDisposable
     private static readonly string[] Applets =
     [
         "sh", "ls", "cat", "echo", "hostname", "id", "ps", "sleep", "test", "stat", "pwd", "mkdir",
-        "true", "false", "touch",
+        "true", "false", "touch", "grep", "wc",
     ];
 
     public const string Passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:App:/home/app:/bin/sh\n";
