@@ -1,0 +1,273 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Builder.Core.State;
+
+namespace Builder.Core.Execution;
+
+/// <summary>
+/// Runs a RUN step's process in a container through an OCI runtime (runc by default).
+/// Each run gets a bundle directory (config.json, hosts, resolv.conf, the runtime's log) under
+/// <see cref="StateRoot.ExecutorDir"/>, and the runtime keeps its container state there too, so
+/// nothing about our containers lives in the system-wide runc state. When <see cref="RunAsync"/>
+/// returns or throws, the container, its cgroup, the bundle and the mount-point stubs are gone.
+/// </summary>
+public sealed class RuncExecutor : IExecutor
+{
+    /// <summary>Names the runtime binary (path or name on PATH) when the constructor does not.</summary>
+    public const string RuntimeVariable = "BUILDER_RUNTIME";
+
+    public const string DefaultRuntime = "runc";
+
+    // How long one "kill" round waits for the runtime to report the container gone before trying again.
+    private static readonly TimeSpan KillRetryInterval = TimeSpan.FromMilliseconds(100);
+
+    // After this long of killing without effect, the runtime itself is killed: the caller must get control back.
+    private static readonly TimeSpan KillGiveUp = TimeSpan.FromSeconds(30);
+
+    private readonly string _runtime;
+    private readonly string _executorDir;
+    private readonly string _hostResolvConf;
+
+    /// <param name="runtime">runtime binary; default <c>$BUILDER_RUNTIME</c>, else <c>runc</c>.</param>
+    /// <param name="hostResolvConf">where the host's resolver configuration is read from.</param>
+    public RuncExecutor(StateRoot stateRoot, string? runtime = null, string hostResolvConf = SandboxFiles.HostResolvConf)
+    {
+        _runtime = runtime
+            ?? (System.Environment.GetEnvironmentVariable(RuntimeVariable) is { Length: > 0 } fromEnv ? fromEnv : DefaultRuntime);
+        _executorDir = stateRoot.ExecutorDir;
+        _hostResolvConf = hostResolvConf;
+    }
+
+    /// <summary>The runtime's own state directory (its <c>--root</c>): lists only our containers.</summary>
+    public string RuntimeStateDir => Path.Combine(_executorDir, "runtime");
+
+    public async Task<int> RunAsync(ExecSpec spec, IExecOutput output, CancellationToken ct)
+    {
+        Validate(spec);
+        ct.ThrowIfCancellationRequested();
+
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var bundle = Path.Combine(_executorDir, id);
+        Directory.CreateDirectory(RuntimeStateDir);
+        Directory.CreateDirectory(bundle);
+        MountPointStubs? stubs = null;
+        try
+        {
+            var user = UserResolver.ResolveInRootfs(spec.RootfsPath, spec.User);
+            WorkingDirectory.EnsureExists(spec.RootfsPath, spec.WorkingDir, user);
+            var files = await SandboxFiles.WriteAsync(bundle, spec.Hostname, spec.Network, _hostResolvConf, ct);
+            var runtimeSpec = SpecBuilder.Build(spec, user, files, CgroupsPath(id), OpenFilesLimit.ForSandbox());
+            await RuntimeSpecJson.WriteAsync(runtimeSpec, Path.Combine(bundle, "config.json"), ct);
+
+            stubs = MountPointStubs.Create(spec.RootfsPath, SpecBuilder.MountTargets(runtimeSpec));
+            return await RunContainerAsync(id, bundle, spec.Timeout, output, ct);
+        }
+        finally
+        {
+            await DeleteContainerAsync(id);
+            stubs?.Remove();
+            Directory.Delete(bundle, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Removes containers and bundles a crashed earlier process left behind. Call once at start-up,
+    /// before any run; it must not race with <see cref="RunAsync"/>.
+    /// </summary>
+    public async Task RemoveLeftoversAsync(CancellationToken ct)
+    {
+        if (!Directory.Exists(_executorDir))
+            return;
+        foreach (var bundle in Directory.EnumerateDirectories(_executorDir))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (bundle == RuntimeStateDir)
+                continue;
+            await DeleteContainerAsync(Path.GetFileName(bundle));
+            Directory.Delete(bundle, recursive: true);
+        }
+    }
+
+    private static void Validate(ExecSpec spec)
+    {
+        if (spec.Args.Count == 0)
+            throw new ExecutionException("no command given to run");
+        if (spec.WorkingDir.Length > 0 && !spec.WorkingDir.StartsWith('/'))
+            throw new ExecutionException($"working directory {spec.WorkingDir} is not absolute");
+        if (!Directory.Exists(spec.RootfsPath))
+            throw new ExecutionException($"rootfs {spec.RootfsPath} does not exist");
+    }
+
+    // One cgroup per run under a shared /builder parent (as Docker uses /docker); the runtime
+    // creates it and removes it with the container.
+    private static string CgroupsPath(string id) => $"/builder/{id}";
+
+    private async Task<int> RunContainerAsync(string id, string bundle, TimeSpan? timeout, IExecOutput output, CancellationToken ct)
+    {
+        var logPath = Path.Combine(bundle, "runtime.log");
+        using var runtime = StartRuntime(["--log", logPath, "--log-format", "json", "run", "--bundle", bundle, id]);
+        // No terminal, no input: the process reads end-of-file, like a RUN step under BuildKit.
+        runtime.StandardInput.Close();
+
+        var sink = new SerializedOutput(output);
+        var pumps = Task.WhenAll(
+            PumpAsync(runtime.StandardOutput.BaseStream, sink, isStderr: false),
+            PumpAsync(runtime.StandardError.BaseStream, sink, isStderr: true));
+
+        using var timeoutSource = new CancellationTokenSource();
+        if (timeout is { } limit)
+            timeoutSource.CancelAfter(limit);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutSource.Token);
+        try
+        {
+            await runtime.WaitForExitAsync(stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillContainerAsync(id, runtime);
+            await pumps;
+            ct.ThrowIfCancellationRequested();
+            throw new ExecutionException($"the process did not finish within {timeout} and was killed");
+        }
+
+        // The pipes close once every process in the container is gone: pid 1 exiting ends the pid namespace.
+        await pumps;
+        if (runtime.ExitCode != 0 && RuntimeError(logPath) is { } error)
+            throw new ExecutionException(error);
+        return runtime.ExitCode;
+    }
+
+    /// <summary>
+    /// Kills every process in the container. Retried because a cancel can arrive while the runtime is
+    /// still creating the container, when there is nothing yet to kill.
+    /// </summary>
+    private async Task KillContainerAsync(string id, Process runtime)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!runtime.HasExited && deadline.Elapsed < KillGiveUp)
+        {
+            await RunRuntimeCommandAsync(["kill", "--all", id, "KILL"]);
+            using var wait = new CancellationTokenSource(KillRetryInterval);
+            try
+            {
+                await runtime.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Not gone yet: kill again.
+            }
+        }
+        if (!runtime.HasExited)
+        {
+            runtime.Kill(entireProcessTree: true);
+            await runtime.WaitForExitAsync();
+        }
+    }
+
+    // --force also kills what is still running; a container that never got created is not an error here.
+    private async Task DeleteContainerAsync(string id)
+    {
+        try
+        {
+            await RunRuntimeCommandAsync(["delete", "--force", id]);
+        }
+        catch (ExecutionException)
+        {
+            // The runtime binary cannot even start, so it cannot have created this container either;
+            // the original error is already on its way to the caller.
+        }
+    }
+
+    private async Task RunRuntimeCommandAsync(IReadOnlyList<string> args)
+    {
+        using var command = StartRuntime(args);
+        command.StandardInput.Close();
+        await Task.WhenAll(command.StandardOutput.ReadToEndAsync(), command.StandardError.ReadToEndAsync());
+        await command.WaitForExitAsync();
+    }
+
+    private Process StartRuntime(IReadOnlyList<string> args)
+    {
+        var startInfo = new ProcessStartInfo(_runtime)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.ArgumentList.Add("--root");
+        startInfo.ArgumentList.Add(RuntimeStateDir);
+        foreach (var arg in args)
+            startInfo.ArgumentList.Add(arg);
+        try
+        {
+            return Process.Start(startInfo) ?? throw new ExecutionException($"could not start the OCI runtime {_runtime}");
+        }
+        catch (Win32Exception e)
+        {
+            throw new ExecutionException($"could not start the OCI runtime {_runtime}: {e.Message}", e);
+        }
+    }
+
+    private static async Task PumpAsync(Stream from, SerializedOutput to, bool isStderr)
+    {
+        var buffer = new byte[32 * 1024];
+        int read;
+        while ((read = await from.ReadAsync(buffer)) > 0)
+            to.Write(buffer.AsSpan(0, read), isStderr);
+    }
+
+    /// <summary>
+    /// The runtime's own failure (it could not set up or start the process), from its JSON log.
+    /// The process's exit codes and messages never go there: they go to its stdout/stderr.
+    /// </summary>
+    private static string? RuntimeError(string logPath)
+    {
+        if (!File.Exists(logPath))
+            return null;
+        string? message = null;
+        foreach (var line in File.ReadLines(logPath))
+        {
+            try
+            {
+                using var entry = JsonDocument.Parse(line);
+                if (entry.RootElement.TryGetProperty("level", out var level) && level.GetString() is "error" or "fatal"
+                    && entry.RootElement.TryGetProperty("msg", out var msg))
+                    message = msg.GetString();
+            }
+            catch (JsonException)
+            {
+                // Not every runtime writes one JSON object per line; ignore what we cannot read.
+            }
+        }
+        return message is null ? null : ReadableRuntimeError(message);
+    }
+
+    // "runc run failed: unable to start container process: exec: \"x\": executable file not found in $PATH"
+    // → "unable to start container process: exec: \"x\": executable file not found in $PATH"
+    private static string ReadableRuntimeError(string message)
+    {
+        const string prefix = " run failed: ";
+        var at = message.IndexOf(prefix, StringComparison.Ordinal);
+        return at >= 0 ? message[(at + prefix.Length)..] : message;
+    }
+
+    /// <summary>Delivers stdout and stderr chunks one at a time, so an <see cref="IExecOutput"/> need not be thread-safe.</summary>
+    private sealed class SerializedOutput(IExecOutput output)
+    {
+        private readonly Lock _lock = new();
+
+        public void Write(ReadOnlySpan<byte> data, bool isStderr)
+        {
+            lock (_lock)
+            {
+                if (isStderr)
+                    output.Stderr(data);
+                else
+                    output.Stdout(data);
+            }
+        }
+    }
+}

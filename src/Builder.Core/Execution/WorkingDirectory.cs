@@ -1,0 +1,37 @@
+using System.Text;
+using static Tmds.Linux.LibC;
+
+namespace Builder.Core.Execution;
+
+/// <summary>
+/// Creates a RUN step's working directory when the image lacks it, owned by the user the step
+/// runs as (Docker and BuildKit do the same, so `USER app` + `WORKDIR /x` gives app a writable /x).
+/// Unlike mount-point stubs these directories stay: they are part of the step's result.
+/// </summary>
+internal static class WorkingDirectory
+{
+    public static void EnsureExists(string rootfs, string workingDir, ExecUser user)
+    {
+        if (workingDir.Length == 0)
+            return;
+        var hostPath = RootfsPath.Resolve(rootfs, workingDir);
+        var missing = new Stack<string>();
+        for (var path = hostPath; !Path.Exists(path); path = Path.GetDirectoryName(path)!)
+            missing.Push(path);
+
+        while (missing.TryPop(out var path))
+        {
+            Directory.CreateDirectory(path);
+            ChangeOwner(path, user.Uid, user.Gid);
+        }
+    }
+
+    private static unsafe void ChangeOwner(string path, uint uid, uint gid)
+    {
+        fixed (byte* p = Encoding.UTF8.GetBytes(path + '\0'))
+        {
+            if (lchown(p, uid, gid) != 0)
+                throw new ExecutionException($"cannot change the owner of the working directory {path} (errno {Tmds.Linux.LibC.errno})");
+        }
+    }
+}
