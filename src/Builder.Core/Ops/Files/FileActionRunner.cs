@@ -32,7 +32,7 @@ public sealed class FileActionRunner(string root)
             throw new FileActionException($"\"{SourceMatcher.Clean(copy.Source)}\": not found");
         }
 
-        var owner = copy.Options.Chown is { } chown ? ResolveOwner(chown) : null;
+        var owner = copy.Options.Chown is { } chown ? ResolveOwner(chown) : ((uint, uint)?)null;
         var copier = new TreeCopier(owner, copy.Options.Mode, copy.Options.Timestamp);
         var destination = copy.Destination;
         var intoDirectory = destination.EndsWith('/') || sources.Count > 1 || IsDirectory(destination);
@@ -63,7 +63,7 @@ public sealed class FileActionRunner(string root)
 
     private void Mkdir(MkdirAction mkdir)
     {
-        var owner = mkdir.Owner is { } o ? ResolveOwner(o) : null;
+        var owner = mkdir.Owner is { } o ? ResolveOwner(o) : ((uint, uint)?)null;
         if (mkdir.MakeParents)
         {
             EnsureDirectory(mkdir.Path, owner, mkdir.Mode, mkdir.Timestamp);
@@ -80,7 +80,7 @@ public sealed class FileActionRunner(string root)
 
     private async Task MkfileAsync(MkfileAction mkfile, CancellationToken ct)
     {
-        var owner = mkfile.Owner is { } o ? ResolveOwner(o) : null;
+        var owner = mkfile.Owner is { } o ? ResolveOwner(o) : ((uint, uint)?)null;
         var parent = EnsureDirectory(ParentOf(mkfile.Path), owner);
         var target = Path.Combine(parent, Path.GetFileName(mkfile.Path));
         RemoveExisting(target);
@@ -105,7 +105,7 @@ public sealed class FileActionRunner(string root)
 
     private void Symlink(SymlinkAction symlink)
     {
-        var owner = symlink.Owner is { } o ? ResolveOwner(o) : null;
+        var owner = symlink.Owner is { } o ? ResolveOwner(o) : ((uint, uint)?)null;
         var parent = EnsureDirectory(ParentOf(symlink.LinkPath), owner);
         var link = Path.Combine(parent, Path.GetFileName(symlink.LinkPath.TrimEnd('/')));
         RemoveExisting(link);

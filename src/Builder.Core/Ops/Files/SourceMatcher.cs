@@ -44,14 +44,22 @@ internal static class SourceMatcher
                 }
                 var dir = RootedPath.Resolve(root, prefix.Length == 0 ? "/" : prefix);
                 if (!Directory.Exists(dir)) continue;
+                // One component never holds '/', so the .dockerignore glob is Go's filepath.Match here.
+                var glob = CompileComponent(component, source);
                 next.AddRange(new DirectoryInfo(dir).EnumerateFileSystemInfos()
                     .Select(i => i.Name)
-                    .Where(name => GoPathMatch.Match(component, name))
+                    .Where(glob.Matches)
                     .Order(StringComparer.Ordinal)
                     .Select(name => $"{prefix}/{name}"));
             }
             matches = next;
         }
         return matches.Where(m => Native.TryLStat(RootedPath.Resolve(root, m), out _)).ToList();
+    }
+
+    private static IgnoreGlob CompileComponent(string component, string source)
+    {
+        try { return IgnoreGlob.Compile(component); }
+        catch (FormatException e) { throw new FileActionException($"invalid source pattern \"{source}\": {e.Message}"); }
     }
 }
