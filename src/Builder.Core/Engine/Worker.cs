@@ -1,0 +1,81 @@
+using Builder.Core.Context;
+using Builder.Core.Execution;
+using Builder.Core.Export;
+using Builder.Core.Oci;
+using Builder.Core.Ops;
+using Builder.Core.Snapshots;
+using Builder.Core.Solver;
+using Builder.Core.State;
+
+namespace Builder.Core.Engine;
+
+/// <summary>
+/// Every part of the engine, built once from a state root and shared by the builds that use it
+/// (BuildKit calls this the worker). The CLI's embedded mode and the daemon both start here.
+/// </summary>
+public sealed class Worker : IAsyncDisposable
+{
+    private Worker(StateRoot root, IContentStore content, IImageStore images, ISnapshotter snapshots, ILayerStore layers,
+        IImageResolver resolver, ISolver solver)
+    {
+        Root = root;
+        Content = content;
+        Images = images;
+        Snapshots = snapshots;
+        Layers = layers;
+        ImageResolver = resolver;
+        Solver = solver;
+    }
+
+    public StateRoot Root { get; }
+    public IContentStore Content { get; }
+    public IImageStore Images { get; }
+    public ISnapshotter Snapshots { get; }
+    public ILayerStore Layers { get; }
+    public IImageResolver ImageResolver { get; }
+    public ISolver Solver { get; }
+
+    /// <summary>
+    /// Opens the state root: creates what is missing and removes what a crashed process left
+    /// (mounts, active snapshots, temp blobs). The caller holds the <see cref="StateLock"/>.
+    /// </summary>
+    public static async Task<Worker> OpenAsync(StateRoot root, CancellationToken ct)
+    {
+        root.EnsureCreated();
+        var content = new ContentStore(root);
+        var images = new ImageStore(root);
+        var snapshots = await OverlaySnapshotter.OpenAsync(root, ct).ConfigureAwait(false);
+        await snapshots.CleanupAsync(ct).ConfigureAwait(false);
+        var layers = new LayerStore(root, content, snapshots, new LayerDiffer());
+        var resolver = new ImageResolvers(new StoreImageResolver(images, content), new OciLayoutResolver(content));
+
+        var workers = new OpWorkers(
+            new ImageSourceWorker(resolver, content, snapshots, layers),
+            new LocalSourceWorker(
+                patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
+                (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),
+            new ExecWorker(snapshots, new RuncExecutor(root)),
+            new FileWorker(snapshots));
+        var cache = new SqliteCacheRecords(root, async (id, token) => await snapshots.StatAsync(id, token).ConfigureAwait(false) is not null);
+        return new Worker(root, content, images, snapshots, layers, resolver, new Solver.Solver(workers, cache));
+    }
+
+    /// <summary>The exporter for one <c>-o type=…</c> output.</summary>
+    public IExporter ExporterFor(string type, IReadOnlyDictionary<string, string> attributes, IReadOnlyList<string> names)
+    {
+        var assembler = new ImageAssembler(Content, Layers);
+        var normalized = names.Select(n => ImageReference.Parse(n).ToString()).ToList();
+        string Dest() => attributes.TryGetValue("dest", out var dest) ? Path.GetFullPath(dest) : throw new ArgumentException($"type={type} needs dest=PATH");
+        return type switch
+        {
+            "image" => new ImageStoreExporter(assembler, Images, normalized),
+            "oci" => new OciArchiveExporter(assembler, Content, Dest(), normalized),
+            "docker" => new DockerArchiveExporter(assembler, Content, Dest(), normalized),
+            "local" => new LocalDirExporter(Snapshots, Dest()),
+            "tar" => new TarExporter(Snapshots, Dest()),
+            _ => throw new ArgumentException($"unknown output type \"{type}\""),
+        };
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
