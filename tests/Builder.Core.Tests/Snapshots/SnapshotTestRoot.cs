@@ -97,8 +97,8 @@ internal sealed class TarBuilder
     public TarBuilder Symlink(string name, string target) =>
         Add(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target, Mode = (UnixFileMode)0x1FF, ModificationTime = Time });
 
-    public TarBuilder HardLink(string name, string target) =>
-        Add(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target, Mode = (UnixFileMode)0x1A4, ModificationTime = Time });
+    public TarBuilder HardLink(string name, string target, int uid = 0, int gid = 0) =>
+        Add(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target, Mode = (UnixFileMode)0x1A4, Uid = uid, Gid = gid, ModificationTime = Time });
 
     public TarBuilder Fifo(string name) =>
         Add(new PaxTarEntry(TarEntryType.Fifo, name) { Mode = (UnixFileMode)0x1A4, ModificationTime = Time });
