@@ -169,3 +169,22 @@ public sealed class OverlaySnapshotterTests
 
     private static List<string> Names(byte[] tar) => SnapshotTestRoot.ReadTar(tar).Select(e => e.Name).ToList();
 }
+
+public sealed class LongChainTests
+{
+    [Fact]
+    public async Task AChainTooLongForOneMountFailsClearlyAndLeavesNothing()
+    {
+        await using var root = await SnapshotTestRoot.CreateAsync();
+        var emptyLayer = new TarBuilder().Build();
+        string? parent = null;
+        for (var i = 0; i < 120; i++)
+            parent = (await root.ApplyAsync($"sha256:layer{i}", parent, emptyLayer)).Id;
+
+        var error = await Assert.ThrowsAsync<IOException>(() => root.Snapshotter.PrepareAsync(parent, CancellationToken.None));
+
+        Assert.Contains("too long for one overlay mount", error.Message);
+        Assert.False(root.HasMounts());
+        Assert.Equal(120 + 2, Directory.GetDirectories(root.State.SnapshotsDir).Length); // the layers, views/ and empty/
+    }
+}
