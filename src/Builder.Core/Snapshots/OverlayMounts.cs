@@ -27,6 +27,13 @@ internal static class OverlayMounts
         if (upperDir is not null) options += $",upperdir={upperDir},workdir={workDir}";
         var flags = upperDir is null ? Native.MountReadOnly : 0;
 
+        // mount(2) copies at most one page of options; a longer chain goes layer by layer through fsconfig.
+        if (Encoding.UTF8.GetByteCount(options + "," + FeaturesOff) >= Native.PageSize)
+        {
+            MountLayerByLayer(target, lowerDirs, upperDir, workDir);
+            return;
+        }
+
         try
         {
             MountWithinPageSize(target, options + "," + FeaturesOff, flags, lowerDirs.Count);
@@ -65,6 +72,24 @@ internal static class OverlayMounts
             .Distinct()
             .OrderByDescending(mountPoint => mountPoint.Length)
             .ToList();
+    }
+
+    private static void MountLayerByLayer(string target, IReadOnlyList<string> lowerDirs, string? upperDir, string? workDir)
+    {
+        // "lowerdir+" appends one layer per call (Linux 6.8+); older kernels reject it with EINVAL.
+        var options = lowerDirs.Select(dir => ("lowerdir+", (string?)dir)).ToList();
+        if (upperDir is not null) options.AddRange([("upperdir", upperDir), ("workdir", workDir)]);
+        options.AddRange([("index", "off"), ("redirect_dir", "off"), ("metacopy", "off")]);
+        try
+        {
+            Native.MountWithFsConfig("overlay", target, options, readOnly: upperDir is null);
+        }
+        catch (NativeException e) when (e.Errno == Tmds.Linux.LibC.EINVAL)
+        {
+            throw new IOException(
+                $"a chain of {lowerDirs.Count} layers is too long for one overlay mount on this kernel " +
+                "(mount(2) takes one page of options and fsconfig's lowerdir+ needs Linux 6.8)", e);
+        }
     }
 
     private static void MountWithinPageSize(string target, string options, ulong flags, int layerCount)
