@@ -196,6 +196,42 @@ public static unsafe partial class Native
             Check(umount2(t, (detach ? MNT_DETACH : 0) | UMOUNT_NOFOLLOW), "umount", target);
     }
 
+    /// <summary>
+    /// Mounts with the new mount API (fsopen, fsconfig, fsmount, move_mount), where each option is
+    /// its own call: no one-page limit on the whole option string. A null value sets a flag option.
+    /// </summary>
+    public static void MountWithFsConfig(string fileSystemType, string target, IEnumerable<(string Key, string? Value)> options, bool readOnly)
+    {
+        var context = fsopen(fileSystemType, FsOpenCloseOnExec);
+        Check(context < 0 ? -1 : 0, "fsopen " + fileSystemType, target, Marshal.GetLastPInvokeError());
+        try
+        {
+            foreach (var (key, value) in options)
+            {
+                var rc = value is null
+                    ? fsconfig(context, FsConfigSetFlag, key, null, 0)
+                    : fsconfig(context, FsConfigSetString, key, value, 0);
+                Check(rc, $"fsconfig {key}={value}", target, Marshal.GetLastPInvokeError());
+            }
+            Check(fsconfig(context, FsConfigCreate, null, null, 0), "fsconfig create", target, Marshal.GetLastPInvokeError());
+
+            var mountFd = fsmount(context, FsMountCloseOnExec, readOnly ? MountAttrReadOnly : 0);
+            Check(mountFd < 0 ? -1 : 0, "fsmount", target, Marshal.GetLastPInvokeError());
+            try
+            {
+                Check(move_mount(mountFd, "", AT_FDCWD, target, MoveMountFromEmptyPath), "move_mount", target, Marshal.GetLastPInvokeError());
+            }
+            finally
+            {
+                close(mountFd);
+            }
+        }
+        finally
+        {
+            close(context);
+        }
+    }
+
     public static ulong MountReadOnly => MS_RDONLY;
     public static ulong MountBind => MS_BIND;
     public static ulong MountRemount => MS_REMOUNT;
@@ -225,6 +261,26 @@ public static unsafe partial class Native
     {
         if (rc != 0) throw NativeException.FromErrno(operation, path, error);
     }
+
+    private const uint FsOpenCloseOnExec = 1;
+    private const uint FsConfigSetFlag = 0;
+    private const uint FsConfigSetString = 1;
+    private const uint FsConfigCreate = 6;
+    private const uint FsMountCloseOnExec = 1;
+    private const uint MountAttrReadOnly = 1;
+    private const uint MoveMountFromEmptyPath = 4;
+
+    [LibraryImport("libc", EntryPoint = "fsopen", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int fsopen(string fileSystemName, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "fsconfig", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int fsconfig(int fd, uint command, string? key, string? value, int aux);
+
+    [LibraryImport("libc", EntryPoint = "fsmount", SetLastError = true)]
+    private static partial int fsmount(int fd, uint flags, uint attributes);
+
+    [LibraryImport("libc", EntryPoint = "move_mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int move_mount(int fromDirectory, string fromPath, int toDirectory, string toPath, uint flags);
 
     [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int lsetxattr(string path, string name, byte* value, nuint size, int flags);
