@@ -20,7 +20,7 @@ public sealed record IgnorePattern(string Pattern, bool IsException, int LineNum
 /// <c>COPY . .</c> does not copy them. The frontend reads the Dockerfile on its own, as BuildKit does, so
 /// ignoring it never breaks the build.
 /// </summary>
-public sealed class IgnorePatterns
+public sealed class IgnorePatterns : IPathFilter
 {
     public static readonly IgnorePatterns None = new([]);
 
