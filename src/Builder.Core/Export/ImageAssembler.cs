@@ -21,6 +21,11 @@ public sealed class ImageAssembler(IContentStore content, ILayerStore layers)
     /// <summary>The diff_id of a tar with no entries (two zero blocks), which is what an unchanged step diffs to.</summary>
     public static readonly Digest EmptyLayerDiffId = Digest.Sha256(new byte[1024]);
 
+    /// <summary>.NET's TarWriter writes nothing at all when given no entries; that is an empty layer too.</summary>
+    private static readonly Digest ZeroByteLayerDiffId = Digest.Sha256([]);
+
+    public static bool IsEmptyLayer(Layer layer) => layer.DiffId == EmptyLayerDiffId || layer.DiffId == ZeroByteLayerDiffId;
+
     public async Task<AssembledImage> AssembleAsync(BuildOutput output, ExportOptions options, CancellationToken ct)
     {
         var chain = await layers.LayersAsync(output.SnapshotId, options.Compression, options.SourceDateEpoch, ct).ConfigureAwait(false);
@@ -66,7 +71,7 @@ public sealed class ImageAssembler(IContentStore content, ILayerStore layers)
                 continue;
             }
             var layer = chain[next++];
-            if (layer.DiffId == EmptyLayerDiffId)
+            if (IsEmptyLayer(layer))
             {
                 keptHistory.Add(entry with { EmptyLayer = true });
                 continue;
