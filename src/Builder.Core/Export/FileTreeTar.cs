@@ -15,7 +15,7 @@ internal static class FileTreeTar
     {
         await using var tar = new TarWriter(output, TarEntryFormat.Gnu, leaveOpen: true);
         var firstPathOfInode = new Dictionary<(ulong Device, ulong Inode), string>();
-        foreach (var (path, name, status) in SortedEntries(root))
+        foreach (var (path, name, status) in FileTree.SortedEntries(root))
         {
             ct.ThrowIfCancellationRequested();
             if (status.Kind == FileKind.Socket) continue; // tar has no sockets; neither do images
@@ -67,27 +67,6 @@ internal static class FileTreeTar
                     firstPathOfInode[key] = name;
                 }
                 return new GnuTarEntry(TarEntryType.RegularFile, name);
-        }
-    }
-
-    /// <summary>Every path under <paramref name="root"/> (not the root itself), parents first, siblings in ordinal order; symlinks are not followed.</summary>
-    internal static IEnumerable<(string Path, string Name, FileStatus Status)> SortedEntries(string root)
-    {
-        var pending = new Stack<(string Path, string Name)>();
-        PushChildren(root, "");
-        while (pending.Count > 0)
-        {
-            var (path, name) = pending.Pop();
-            var status = FileStatus.Lstat(path);
-            yield return (path, name, status);
-            if (status.Kind == FileKind.Directory) PushChildren(path, name + "/");
-        }
-
-        void PushChildren(string directory, string prefix)
-        {
-            var children = Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).OfType<string>()
-                .OrderDescending(StringComparer.Ordinal);
-            foreach (var child in children) pending.Push((Path.Combine(directory, child), prefix + child));
         }
     }
 }
