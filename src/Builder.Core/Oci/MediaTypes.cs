@@ -14,7 +14,21 @@ public static class MediaTypes
     public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
     public const string DockerConfig = "application/vnd.docker.container.image.v1+json";
     public const string DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+    public const string DockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 
     public static bool IsIndex(string mediaType) => mediaType is OciIndex or DockerManifestList;
     public static bool IsManifest(string mediaType) => mediaType is OciManifest or DockerManifest;
+
+    /// <summary>
+    /// The same layer under the other naming scheme. Docker's schema 2 has no zstd type, so a zstd
+    /// layer keeps its OCI type (as BuildKit does, and Docker 23+ reads it).
+    /// </summary>
+    public static string LayerMediaType(string mediaType, bool oci) => (mediaType, oci) switch
+    {
+        (DockerLayerGzip, true) => OciLayerGzip,
+        (DockerLayer, true) => OciLayer,
+        (OciLayerGzip, false) => DockerLayerGzip,
+        (OciLayer, false) => DockerLayer,
+        _ => mediaType,
+    };
 }
