@@ -46,5 +46,5 @@ internal static class FlagGrammar
         select new FlagSection(flags.ToList(), restOffset);
 
     /// <summary>Splits leading flags off <paramref name="text"/>; never fails.</summary>
-    public static FlagSection Split(string text) => Section.ParseOrThrow(text);
+    public static FlagSection Split(ReadOnlySpan<char> text) => Section.ParseOrThrow(text);
 }

@@ -7,8 +7,14 @@ namespace Builder.Frontends.Dockerfile.Parsing;
 /// </summary>
 internal sealed class InstructionSyntax(DockerfileSource source, char escapeToken)
 {
-    /// <summary>The name, flags and argument text of one instruction (ONBUILD's trigger has its own).</summary>
-    private sealed record Head(string Text, string Keyword, IReadOnlyList<NodeFlag> Flags, string Rest, int RestOffset);
+    /// <summary>
+    /// The name, flags and where the arguments are, as offsets into the logical line: ONBUILD's
+    /// trigger is found inside the same text, so no level copies the rest of the line.
+    /// </summary>
+    private sealed record Head(string Keyword, IReadOnlyList<NodeFlag> Flags, int RestStart, int RestEnd)
+    {
+        public string Rest(LogicalLine line) => line.Text[RestStart..RestEnd];
+    }
 
     private static readonly HashSet<string> HeredocInstructions = ["run", "copy", "add"];
 
@@ -19,17 +25,17 @@ internal sealed class InstructionSyntax(DockerfileSource source, char escapeToke
     public Node Parse(LogicalLine line, int startLine, int endLine, int column)
     {
         var heads = new List<Head>();
-        var head = SplitHead(line, line.Text, 0);
-        while (head.Keyword.Equals("onbuild", StringComparison.OrdinalIgnoreCase) && head.Rest.Length > 0)
+        var head = SplitHead(line, 0, line.Text.Length);
+        while (head.Keyword.Equals("onbuild", StringComparison.OrdinalIgnoreCase) && head.RestStart < head.RestEnd)
         {
             heads.Add(head);
-            head = SplitHead(line, head.Rest, head.RestOffset);
+            head = SplitHead(line, head.RestStart, head.RestEnd);
         }
 
         var node = ParseArguments(head, line, startLine, endLine, column);
         for (var i = heads.Count - 1; i >= 0; i--)
         {
-            node = NewNode(heads[i], [], node, false, startLine, endLine, column);
+            node = NewNode(heads[i], line, [], node, false, startLine, endLine, column);
         }
         return node;
     }
@@ -42,14 +48,13 @@ internal sealed class InstructionSyntax(DockerfileSource source, char escapeToke
     }
 
     // BuildKit splits the name off at ASCII whitespace after trimming; flags come next.
-    private Head SplitHead(LogicalLine line, string text, int textOffset)
+    private static Head SplitHead(LogicalLine line, int start, int end)
     {
-        var start = 0;
-        while (start < text.Length && char.IsWhiteSpace(text[start]))
+        var text = line.Text;
+        while (start < end && char.IsWhiteSpace(text[start]))
         {
             start++;
         }
-        var end = text.Length;
         while (end > start && char.IsWhiteSpace(text[end - 1]))
         {
             end--;
@@ -65,21 +70,19 @@ internal sealed class InstructionSyntax(DockerfileSource source, char escapeToke
         {
             argsStart++;
         }
-        if (argsStart >= end)
+        if (!text.AsSpan(argsStart, end - argsStart).StartsWith("--"))
         {
-            return new Head(text, keyword, [], "", textOffset + end);
+            return new Head(keyword, [], argsStart, end);
         }
 
-        var afterName = text[argsStart..end];
-        var section = FlagGrammar.Split(afterName);
-        var flags = section.Flags.Select(f => FlagAt(line, f.Text, textOffset + argsStart + f.Offset)).ToList();
-        var rest = afterName[section.RestOffset..];
-        var restStart = 0;
-        while (restStart < rest.Length && char.IsWhiteSpace(rest[restStart]))
+        var section = FlagGrammar.Split(text.AsSpan(argsStart, end - argsStart));
+        var flags = section.Flags.Select(f => FlagAt(line, f.Text, argsStart + f.Offset)).ToList();
+        var restStart = argsStart + section.RestOffset;
+        while (restStart < end && char.IsWhiteSpace(text[restStart]))
         {
             restStart++;
         }
-        return new Head(text, keyword, flags, rest[restStart..].TrimEnd(), textOffset + argsStart + section.RestOffset + restStart);
+        return new Head(keyword, flags, restStart, end);
     }
 
     private static NodeFlag FlagAt(LogicalLine line, string text, int offset)
@@ -92,7 +95,7 @@ internal sealed class InstructionSyntax(DockerfileSource source, char escapeToke
 
     private Node ParseArguments(Head head, LogicalLine line, int startLine, int endLine, int column)
     {
-        var rest = head.Rest;
+        var rest = head.Rest(line);
         var (args, isJson) = head.Keyword.ToLowerInvariant() switch
         {
             "add" or "copy" or "volume" => MaybeJsonToList(rest),
@@ -104,7 +107,7 @@ internal sealed class InstructionSyntax(DockerfileSource source, char escapeToke
             "maintainer" or "stopsignal" or "user" or "workdir" or "onbuild" => (rest.Length == 0 ? [] : [rest], false),
             _ => ([], false), // unknown instructions are kept; the typed model reports them
         };
-        return NewNode(head, args, null, isJson, startLine, endLine, column);
+        return NewNode(head, line, args, null, isJson, startLine, endLine, column);
 
         (IReadOnlyList<string>, bool) MaybeJson(string text)
         {
@@ -151,9 +154,11 @@ internal sealed class InstructionSyntax(DockerfileSource source, char escapeToke
         }
     }
 
-    private static Node NewNode(Head head, IReadOnlyList<string> args, Node? trigger, bool isJson,
+    // Original is the whole logical line, for ONBUILD triggers too (BuildKit gives them the
+    // text after ONBUILD; sharing one string keeps deeply nested ONBUILD linear).
+    private static Node NewNode(Head head, LogicalLine line, IReadOnlyList<string> args, Node? trigger, bool isJson,
         int startLine, int endLine, int column) =>
-        new(head.Keyword.ToLowerInvariant(), head.Keyword, head.Text, head.Flags, args, trigger, isJson, [],
+        new(head.Keyword.ToLowerInvariant(), head.Keyword, line.Text, head.Flags, args, trigger, isJson, [],
             startLine, endLine, column);
 
     /// <summary>Go's <c>regexp.Split</c> on <c>[\t\v\f\r ]+</c>: empty text gives no words.</summary>
