@@ -69,7 +69,7 @@ public sealed class Worker : IAsyncDisposable
         return type switch
         {
             "image" => new ImageStoreExporter(assembler, Images, normalized),
-            "oci" => new OciArchiveExporter(assembler, Content, Dest(), normalized),
+            "oci" => new OciArchiveExporter(assembler, Content, Dest(), normalized.FirstOrDefault()),
             "docker" => new DockerArchiveExporter(assembler, Content, Dest(), normalized),
             "local" => new LocalDirExporter(Snapshots, Dest()),
             "tar" => new TarExporter(Snapshots, Dest()),
