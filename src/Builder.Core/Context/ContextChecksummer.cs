@@ -48,6 +48,8 @@ public sealed class ContextChecksummer : IContentChecksum
     public ContextChecksummer(string root, IPathFilter filter, ContextStatCache? statCache = null, TimeProvider? time = null)
     {
         _walker = new ContextWalker(root, filter);
+        if (statCache is not null && statCache.Root != _walker.Root)
+            throw new ArgumentException($"the stat cache is for {statCache.Root}, not {_walker.Root}", nameof(statCache));
         _filter = filter;
         _statCache = statCache;
         _time = time ?? TimeProvider.System;

@@ -31,6 +31,9 @@ public sealed class ContextStatCache
         _known = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
+    /// <summary>The absolute context root this cache is for.</summary>
+    public string Root => _root;
+
     /// <summary>The digest of the file's bytes if it is unchanged since it was last hashed.</summary>
     public Digest? Lookup(string relativePath, FileStatus status) =>
         _known.Value.TryGetValue(relativePath, out var known) && known.Status.IsSameVersionAs(status) ? known.Content : null;

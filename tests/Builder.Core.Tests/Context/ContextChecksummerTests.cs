@@ -115,6 +115,18 @@ public sealed class ContextChecksummerTests : IDisposable
         await Assert.ThrowsAsync<FileNotFoundException>(() => ChecksumAsync("escape/etc/shadow"));
     }
 
+    [Fact]
+    public async Task A_link_loop_is_an_error_not_a_hang()
+    {
+        _files.Symlink("a", "b").Symlink("b", "a");
+
+        var error = await Assert.ThrowsAsync<IOException>(() => ChecksumAsync("a/x"));
+
+        Assert.Contains("too many levels of symbolic links", error.Message);
+        // The loop itself is just two links.
+        await ChecksumAsync(".");
+    }
+
     [Theory]
     [InlineData("../src/a", "src/a")]
     [InlineData("/src/a", "src/a")]

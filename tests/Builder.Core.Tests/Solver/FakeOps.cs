@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Builder.Core.Graph;
 using Builder.Core.Solver;
 
-namespace Builder.Core.Tests.Solving;
+namespace Builder.Core.Tests.Solver;
 
 /// <summary>
 /// Workers for test graphs: <see cref="Run"/> vertices are cacheable (like RUN), <see cref="Local"/>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Builder.Core.Solver;
 
-namespace Builder.Core.Tests.Solving;
+namespace Builder.Core.Tests.Solver;
 
 /// <summary>Keeps every progress event and lets a test wait for one to arrive.</summary>
 public sealed class RecordingProgress : IProgressSink

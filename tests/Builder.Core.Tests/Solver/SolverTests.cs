@@ -1,20 +1,21 @@
 using Builder.Core.Graph;
 using Builder.Core.Solver;
-using static Builder.Core.Tests.Solving.FakeOps;
+using SolverUnderTest = Builder.Core.Solver.Solver;
+using static Builder.Core.Tests.Solver.FakeOps;
 
-namespace Builder.Core.Tests.Solving;
+namespace Builder.Core.Tests.Solver;
 
 public sealed class SolverTests
 {
     private readonly FakeOps _ops = new();
     private readonly InMemoryCacheRecords _cache = new();
 
-    private Builder.Core.Solver.Solver NewSolver() => new(_ops, _cache);
+    private SolverUnderTest NewSolver() => new(_ops, _cache);
 
     private static SolveSession Session(RecordingProgress progress, bool noCache = false) =>
         new(progress, new Dictionary<string, string>()) { NoCache = noCache };
 
-    private static Task<OpOutput> SolveAsync(Builder.Core.Solver.Solver solver, Vertex root, RecordingProgress? progress = null, bool noCache = false, CancellationToken ct = default) =>
+    private static Task<OpOutput> SolveAsync(SolverUnderTest solver, Vertex root, RecordingProgress? progress = null, bool noCache = false, CancellationToken ct = default) =>
         solver.SolveAsync(new Definition(root), Session(progress ?? new RecordingProgress(), noCache), ct);
 
     /// <summary>context → compile → root, plus an unrelated branch.</summary>
@@ -28,7 +29,7 @@ public sealed class SolverTests
         await SolveAsync(NewSolver(), BuildGraph());
         var first = new Dictionary<string, Digest>(_ops.Keys);
 
-        await SolveAsync(new Builder.Core.Solver.Solver(_ops, new InMemoryCacheRecords()), BuildGraph());
+        await SolveAsync(new SolverUnderTest(_ops, new InMemoryCacheRecords()), BuildGraph());
         Assert.Equal(first, new Dictionary<string, Digest>(_ops.Keys));
 
         _ops.LocalContent["context"] = "v2";
@@ -163,7 +164,7 @@ public sealed class SolverTests
     public async Task A_failed_key_computation_names_the_vertex()
     {
         var root = Run("root", new Vertex(new ImageSourceOp("docker.io/library/missing:latest", "linux/amd64"), "missing"));
-        var solver = new Builder.Core.Solver.Solver(new FailingKeys("missing", _ops), _cache);
+        var solver = new SolverUnderTest(new FailingKeys("missing", _ops), _cache);
 
         var failure = await Assert.ThrowsAsync<SolveException>(() => SolveAsync(solver, root));
 

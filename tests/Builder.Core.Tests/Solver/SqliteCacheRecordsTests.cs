@@ -2,9 +2,10 @@ using Builder.Core.Graph;
 using Builder.Core.Solver;
 using Builder.Core.State;
 using Builder.Core.Tests.Context;
-using static Builder.Core.Tests.Solving.FakeOps;
+using SolverUnderTest = Builder.Core.Solver.Solver;
+using static Builder.Core.Tests.Solver.FakeOps;
 
-namespace Builder.Core.Tests.Solving;
+namespace Builder.Core.Tests.Solver;
 
 public sealed class SqliteCacheRecordsTests : IDisposable
 {
@@ -53,7 +54,7 @@ public sealed class SqliteCacheRecordsTests : IDisposable
     {
         var ops = new FakeOps();
         var records = NewRecords();
-        var solver = new Builder.Core.Solver.Solver(ops, records);
+        var solver = new SolverUnderTest(ops, records);
         var session = new SolveSession(new RecordingProgress(), new Dictionary<string, string>());
         var definition = new Definition(Run("root", Local("context")));
 
