@@ -66,7 +66,7 @@ internal sealed class DockerfileBuild
         var target = FindTarget();
         var result = await StageAsync(target, ct).ConfigureAwait(false);
         WarnAboutUnusedBuildArgs();
-        var config = result.Config with { Created = _request.SourceDateEpoch ?? result.Config.Created };
+        var config = result.Config with { Created = _request.SourceDateEpoch ?? DateTimeOffset.UtcNow };
         return new FrontendResult(new Definition(result.Fs), WithRequestLabels(config), _warnings);
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Builder.Core.Engine;
 using Builder.Cli.Progress;
 using Builder.Core.Context;
 using Builder.Core.Export;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Builder.Core.Engine;
 using Builder.Core.State;
 
 namespace Builder.Cli.Commands;

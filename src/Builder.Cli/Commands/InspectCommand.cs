@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Builder.Core.Engine;
 using System.Text.Json;
 using Builder.Core.Oci;
 using Builder.Core.State;
