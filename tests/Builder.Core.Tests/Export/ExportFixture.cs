@@ -45,11 +45,16 @@ public sealed class ExportFixture : IDisposable
         return "app";
     }
 
-    /// <summary>Fixed mtimes, so two fixtures built at different moments give the same tars.</summary>
+    /// <summary>
+    /// Fixed mtimes, so two fixtures built at different moments give the same tars. Symlinks too
+    /// (without following them): a link's own mtime is in the tar, and left alone it is the second
+    /// the fixture ran in.
+    /// </summary>
     public static void SetTimes(string dir)
     {
-        foreach (var path in Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Where(p => new FileInfo(p).LinkTarget is null))
-            File.SetLastWriteTimeUtc(path, new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var fixedTime = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
+        foreach (var path in Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories))
+            Builder.Core.Filesystem.Native.SetTimes(path, fixedTime, 0);
     }
 
     public void Dispose() => State.Dispose();
