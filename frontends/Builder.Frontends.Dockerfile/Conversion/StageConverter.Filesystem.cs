@@ -132,17 +132,7 @@ internal sealed partial class StageConverter
         path.StartsWith('/') ? path : $"{WorkingDir.TrimEnd('/')}/{path}";
 
     /// <summary>path.Clean for absolute slash paths: no empty, "." or ".." components.</summary>
-    internal static string CleanPath(string path)
-    {
-        var parts = new List<string>();
-        foreach (var part in path.Split('/'))
-        {
-            if (part is "" or ".") continue;
-            if (part == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
-            parts.Add(part);
-        }
-        return "/" + string.Join('/', parts);
-    }
+    internal static string CleanPath(string path) => "/" + Builder.Core.Context.ContextPath.Clean(path);
 
     private Owner ParseOwner(string chown, Instruction at)
     {

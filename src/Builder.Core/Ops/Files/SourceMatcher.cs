@@ -6,24 +6,15 @@ namespace Builder.Core.Ops.Files;
 /// <summary>
 /// Finds the source paths of a COPY inside its source root: the path cleaned and clamped at the
 /// root (<c>../x</c> means <c>x</c>, as BuildKit treats it), and wildcards matched component by
-/// component with Go's filepath.Match rules, in sorted order.
+/// component in sorted order — with the same <see cref="ContextPath"/> and <see cref="WildcardPattern"/>
+/// rules the context checksum uses, so a COPY's cache key covers exactly the files it copies.
 /// </summary>
 internal static class SourceMatcher
 {
-    public static bool HasWildcard(string path) => path.IndexOfAny(['*', '?', '[']) >= 0;
+    public static bool HasWildcard(string path) => WildcardPattern.ContainsWildcard(path);
 
     /// <summary>"/"-rooted, no ".", "..", or empty components.</summary>
-    public static string Clean(string path)
-    {
-        var parts = new List<string>();
-        foreach (var part in path.Split('/'))
-        {
-            if (part is "" or ".") continue;
-            if (part == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
-            parts.Add(part);
-        }
-        return "/" + string.Join('/', parts);
-    }
+    public static string Clean(string path) => "/" + ContextPath.Clean(path);
 
     public static IReadOnlyList<string> Find(string root, string source, bool allowWildcard)
     {
@@ -32,7 +23,7 @@ internal static class SourceMatcher
             return Native.TryLStat(RootedPath.Resolve(root, clean), out _) ? [clean] : [];
 
         var matches = new List<string> { "" };
-        foreach (var component in clean.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var component in ContextPath.Components(clean))
         {
             var next = new List<string>();
             foreach (var prefix in matches)
@@ -44,11 +35,9 @@ internal static class SourceMatcher
                 }
                 var dir = RootedPath.Resolve(root, prefix.Length == 0 ? "/" : prefix);
                 if (!Directory.Exists(dir)) continue;
-                // One component never holds '/', so the .dockerignore glob is Go's filepath.Match here.
-                var glob = CompileComponent(component, source);
                 next.AddRange(new DirectoryInfo(dir).EnumerateFileSystemInfos()
                     .Select(i => i.Name)
-                    .Where(glob.Matches)
+                    .Where(name => IsMatch(component, name, source))
                     .Order(StringComparer.Ordinal)
                     .Select(name => $"{prefix}/{name}"));
             }
@@ -57,9 +46,9 @@ internal static class SourceMatcher
         return matches.Where(m => Native.TryLStat(RootedPath.Resolve(root, m), out _)).ToList();
     }
 
-    private static IgnoreGlob CompileComponent(string component, string source)
+    private static bool IsMatch(string pattern, string name, string source)
     {
-        try { return IgnoreGlob.Compile(component); }
+        try { return WildcardPattern.IsMatch(pattern, name); }
         catch (FormatException e) { throw new FileActionException($"invalid source pattern \"{source}\": {e.Message}"); }
     }
 }
