@@ -29,13 +29,17 @@ public sealed class RegistryClient
 
     private readonly HttpClient _http;
     private readonly RegistryAuthenticator _auth;
+    private readonly RegistryTrust _trust;
     private readonly RegistryOptions _options;
+    private readonly SemaphoreSlim _schemeChosen = new(1, 1);
+    private Uri? _baseUri;
 
-    internal RegistryClient(RegistryEndpoint endpoint, HttpClient http, RegistryAuthenticator auth, RegistryOptions options)
+    internal RegistryClient(RegistryEndpoint endpoint, HttpClient http, RegistryAuthenticator auth, RegistryTrust trust, RegistryOptions options)
     {
         Endpoint = endpoint;
         _http = http;
         _auth = auth;
+        _trust = trust;
         _options = options;
     }
 
@@ -217,7 +221,7 @@ public sealed class RegistryClient
         var location = response.Headers.Location
             ?? throw new RegistryException($"{Endpoint.Name}: the registry started an upload but sent no Location");
         // The spec allows a relative Location; it is relative to the request.
-        return location.IsAbsoluteUri ? location : new Uri(requestUri, location);
+        return location.IsAbsoluteUri ? location : new Uri(response.RequestMessage?.RequestUri ?? requestUri, location);
     }
 
     /// <summary>
@@ -226,10 +230,12 @@ public sealed class RegistryClient
     /// </summary>
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, string scope, CancellationToken ct)
     {
+        var baseUri = await ChooseBaseUriAsync(ct).ConfigureAwait(false);
         var answeredChallenge = false;
         for (var attempt = 1; ; attempt++)
         {
             using var request = createRequest();
+            if (request.RequestUri is { IsAbsoluteUri: false } relative) request.RequestUri = new Uri(baseUri, relative);
             request.Headers.Authorization = _auth.HeaderFor(scope);
             HttpResponseMessage response;
             try
@@ -243,7 +249,7 @@ public sealed class RegistryClient
             }
             catch (HttpRequestException e)
             {
-                throw new RegistryException($"{Endpoint.Name}: cannot reach the registry at {Endpoint.BaseUri.GetLeftPart(UriPartial.Authority)}: {e.Message}", inner: e);
+                throw new RegistryException($"{Endpoint.Name}: cannot reach the registry at {baseUri.GetLeftPart(UriPartial.Authority)}: {Explain(e)}", inner: e);
             }
 
             if (response.StatusCode == HttpStatusCode.Unauthorized && !answeredChallenge)
@@ -265,6 +271,48 @@ public sealed class RegistryClient
             }
             return response;
         }
+    }
+
+    /// <summary>
+    /// HTTPS, unless the registry may be plain HTTP (loopback, insecure) and does not speak TLS:
+    /// as Docker does, try HTTPS first and fall back only when no certificate came back at all,
+    /// so a TLS registry with an untrusted certificate is an error, never a silent downgrade.
+    /// </summary>
+    private async Task<Uri> ChooseBaseUriAsync(CancellationToken ct)
+    {
+        if (_baseUri is { } chosen) return chosen;
+        if (!Endpoint.AllowsPlainHttp) return _baseUri = Endpoint.BaseUri;
+        await _schemeChosen.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_baseUri is not null) return _baseUri;
+            try
+            {
+                using var probe = new HttpRequestMessage(HttpMethod.Get, new Uri(Endpoint.BaseUri, "v2/"));
+                using var response = await _http.SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+                return _baseUri = Endpoint.BaseUri;
+            }
+            catch (HttpRequestException) when (!_trust.CertificatePresented)
+            {
+                return _baseUri = Endpoint.PlainHttpBaseUri;
+            }
+            catch (HttpRequestException e)
+            {
+                throw new RegistryException($"{Endpoint.Name}: TLS connection failed: {Explain(e)}", inner: e);
+            }
+        }
+        finally
+        {
+            _schemeChosen.Release();
+        }
+    }
+
+    /// <summary>The innermost cause reads best (e.g. "the remote certificate is invalid"), without the layers of wrapping.</summary>
+    private static string Explain(Exception e)
+    {
+        var messages = new List<string>();
+        for (var current = e; current is not null; current = current.InnerException) messages.Add(current.Message);
+        return string.Join(": ", messages.Distinct());
     }
 
     private static bool IsRetryable(HttpStatusCode status) => (int)status >= 500 || status == HttpStatusCode.TooManyRequests;
@@ -335,7 +383,8 @@ public sealed class RegistryClient
         return request;
     }
 
-    private Uri ApiUri(string path) => new(Endpoint.BaseUri, path);
+    /// <summary>A path of the API; <see cref="SendAsync"/> resolves it against the scheme chosen for this registry.</summary>
+    private static Uri ApiUri(string path) => new(path, UriKind.Relative);
 
     private static Uri WithQuery(Uri uri, string parameter)
     {

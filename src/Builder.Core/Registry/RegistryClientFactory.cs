@@ -27,7 +27,8 @@ public sealed class RegistryClientFactory(RegistryOptions options, TimeProvider?
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = System.Net.DecompressionMethods.None,
         };
-        transport.SslOptions.RemoteCertificateValidationCallback = new RegistryTrust(endpoint.Name, Options.CertsDirectory).Validate;
+        var trust = new RegistryTrust(endpoint.Name, Options.CertsDirectory);
+        transport.SslOptions.RemoteCertificateValidationCallback = trust.Validate;
         var http = new HttpClient(Options.WrapHandler?.Invoke(transport) ?? transport)
         {
             // Layers can take long; callers bound time with their cancellation token instead.
@@ -35,7 +36,7 @@ public sealed class RegistryClientFactory(RegistryOptions options, TimeProvider?
         };
         http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
         var auth = new RegistryAuthenticator(endpoint, Options.Credentials, http, clock ?? TimeProvider.System);
-        return (new RegistryClient(endpoint, http, auth, Options), http);
+        return (new RegistryClient(endpoint, http, auth, trust, Options), http);
     }
 
     public void Dispose()

@@ -4,9 +4,11 @@ namespace Builder.Core.Registry;
 
 /// <summary>
 /// Where a registry named in image references (<c>docker.io</c>, <c>127.0.0.1:5000</c>) is reached:
-/// the scheme and host of its API. Docker Hub's API lives on another host than its name.
+/// the host of its API over HTTPS, and whether plain HTTP may be used when the registry does not
+/// speak TLS (loopback and registries marked insecure, as Docker does). Docker Hub's API lives
+/// on another host than its name.
 /// </summary>
-public sealed record RegistryEndpoint(string Name, Uri BaseUri)
+public sealed record RegistryEndpoint(string Name, Uri BaseUri, bool AllowsPlainHttp)
 {
     private const string DockerHubName = "docker.io";
     private const string DockerHubApiHost = "registry-1.docker.io";
@@ -14,7 +16,7 @@ public sealed record RegistryEndpoint(string Name, Uri BaseUri)
     /// <summary>The key Docker's config file and credential helpers use for Docker Hub.</summary>
     public const string DockerHubCredentialKey = "https://index.docker.io/v1/";
 
-    public bool IsPlainHttp => BaseUri.Scheme == Uri.UriSchemeHttp;
+    public Uri PlainHttpBaseUri => new UriBuilder(BaseUri) { Scheme = Uri.UriSchemeHttp, Port = BaseUri.IsDefaultPort ? -1 : BaseUri.Port }.Uri;
 
     /// <summary>The key under which credentials for this registry are stored in Docker's config.</summary>
     public string CredentialKey => Name == DockerHubName ? DockerHubCredentialKey : Name;
@@ -23,8 +25,8 @@ public sealed record RegistryEndpoint(string Name, Uri BaseUri)
     {
         var host = registry is DockerHubName or "index.docker.io" ? DockerHubApiHost : registry;
         var name = registry == "index.docker.io" ? DockerHubName : registry;
-        var scheme = IsLoopback(registry) || options.InsecureRegistries.Contains(registry) ? "http" : "https";
-        return new RegistryEndpoint(name, new Uri($"{scheme}://{host}/"));
+        var plainHttp = IsLoopback(registry) || options.InsecureRegistries.Contains(registry);
+        return new RegistryEndpoint(name, new Uri($"https://{host}/"), plainHttp);
     }
 
     /// <summary>localhost, 127.0.0.0/8 and ::1, with or without a port: traffic that never leaves the machine.</summary>

@@ -12,8 +12,12 @@ internal sealed class RegistryTrust(string registryName, string certsDirectory)
 {
     private readonly Lazy<X509Certificate2Collection> _registryRoots = new(() => LoadRoots(Path.Combine(certsDirectory, registryName)));
 
+    /// <summary>Whether the registry ever presented a certificate: it speaks TLS, so falling back to plain HTTP would be wrong.</summary>
+    public bool CertificatePresented { get; private set; }
+
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
+        CertificatePresented |= certificate is not null;
         if (errors == SslPolicyErrors.None) return true;
         // A wrong host name or a missing certificate is never rescued by an extra CA.
         if (errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null) return false;
