@@ -20,6 +20,8 @@ internal sealed class RegistryAuthenticator(RegistryEndpoint endpoint, ICredenti
     private static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, CachedToken> _tokens = new();
+    // One token fetch per scope at a time: parallel blob requests that all met the same 401 share one token.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _tokenFetches = new();
     private readonly SemaphoreSlim _credentialsLoaded = new(1, 1);
     private AuthChallenge? _challenge;
     private RegistryCredentials? _credentials;
@@ -32,8 +34,19 @@ internal sealed class RegistryAuthenticator(RegistryEndpoint endpoint, ICredenti
         if (challenge is null) return null;
         if (challenge.IsBasic && _credentials is { } credentials)
             return new AuthenticationHeaderValue("Basic", credentials.ToBasicParameter());
-        if (challenge.IsBearer && _tokens.TryGetValue(scope, out var token) && token.ValidUntil > clock.GetUtcNow())
-            return new AuthenticationHeaderValue("Bearer", token.Token);
+        if (challenge.IsBearer && ValidToken(scope) is { } token)
+            return new AuthenticationHeaderValue("Bearer", token);
+        return null;
+    }
+
+    /// <summary>A live token for the scope, or for the same repository with push added (it grants pull too).</summary>
+    private string? ValidToken(string scope)
+    {
+        var now = clock.GetUtcNow();
+        if (_tokens.TryGetValue(scope, out var exact) && exact.ValidUntil > now) return exact.Token;
+        if (scope.EndsWith(":pull", StringComparison.Ordinal) && !scope.Contains(' ')
+            && _tokens.TryGetValue(scope + ",push", out var wider) && wider.ValidUntil > now)
+            return wider.Token;
         return null;
     }
 
@@ -50,9 +63,19 @@ internal sealed class RegistryAuthenticator(RegistryEndpoint endpoint, ICredenti
         if (challenge.IsBasic) return credentials is not null;
         if (!challenge.IsBearer) return false;
 
-        var token = await FetchTokenAsync(challenge, scope, credentials, ct).ConfigureAwait(false);
-        _tokens[scope] = token;
-        return true;
+        var fetch = _tokenFetches.GetOrAdd(scope, _ => new SemaphoreSlim(1, 1));
+        await fetch.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Someone else may have fetched it while this request waited for its 401.
+            if (ValidToken(scope) is null)
+                _tokens[scope] = await FetchTokenAsync(challenge, scope, credentials, ct).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            fetch.Release();
+        }
     }
 
     public async Task<RegistryCredentials?> LoadCredentialsAsync(CancellationToken ct)
