@@ -86,9 +86,10 @@ public sealed class RegistryImageResolver(RegistryClientFactory registries, ICon
                 return await EnsureManifestAsync(client, name.Repository, head.Digest.ToString(), head.Digest, ct).ConfigureAwait(false);
             return await StoreManifestAsync(await client.GetManifestAsync(name.Repository, tagOrDigest, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
-        catch (RegistryException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+        catch (RegistryException e) when (e.Status == System.Net.HttpStatusCode.NotFound && e is not DigestMismatchException)
         {
-            throw new ImageNotFoundException(reference, e.Message);
+            // The reference already names registry, repository and tag; say only what the registry answered.
+            throw new ImageNotFoundException(reference, "the registry has no such manifest (404 Not Found)");
         }
     }
 
