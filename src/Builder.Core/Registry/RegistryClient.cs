@@ -318,7 +318,7 @@ public sealed class RegistryClient
     private static bool IsRetryable(HttpStatusCode status) => (int)status >= 500 || status == HttpStatusCode.TooManyRequests;
 
     /// <summary>Connection-level failures (reset, refused, cut mid-body) may succeed on another try; protocol answers will not.</summary>
-    private static bool IsTransient(Exception e) => e is HttpRequestException { StatusCode: null } or IOException && e is not DigestMismatchException;
+    private static bool IsTransient(Exception e) => e is HttpRequestException { StatusCode: null } or IOException;
 
     private TimeSpan Backoff(int attempt) => _options.RetryDelay * Math.Pow(2, attempt - 1);
 
