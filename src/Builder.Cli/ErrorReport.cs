@@ -38,6 +38,7 @@ public static class ErrorReport
         BuildFailedException build => build.Message,
         CliException cli => $"ERROR: {cli.Message}",
         ImageNotFoundException image => $"ERROR: {image.Message}",
+        Builder.Core.Registry.RegistryException registry => $"ERROR: {registry.Message}",
         SolveException solve => $"ERROR: failed to solve: {solve.Message}",
         _ => $"ERROR: {error.Message} (this is a bug in builder; BUILDER_DEBUG=1 shows where)",
     };
