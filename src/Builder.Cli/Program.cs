@@ -8,5 +8,10 @@ var root = new RootCommand("builder: build OCI images from Dockerfiles")
     ImagesCommand.Create(),
     InspectCommand.Create(),
     ParseCommand.Create(),
+    PullCommand.Create(),
+    PushCommand.Create(),
+    TagCommand.Create(),
+    LoginCommand.Create(),
+    LogoutCommand.Create(),
 };
 return await ErrorReport.InvokeAsync(root, args);

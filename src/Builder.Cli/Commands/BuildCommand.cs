@@ -25,6 +25,8 @@ public static class BuildCommand
     private static readonly Option<string?> Target = new("--target") { Description = "Set the target build stage to build" };
     private static readonly Option<string?> PlatformOption = new("--platform") { Description = "Target platform (os/arch[/variant])" };
     private static readonly Option<string[]> Labels = new("--label") { Description = "Set metadata for an image (KEY=VALUE)" };
+    private static readonly Option<bool> Push = new("--push") { Description = "Push the image to its registry (shorthand for --output=type=registry)" };
+    private static readonly Option<bool> Pull = new("--pull") { Description = "Always attempt to pull all referenced images" };
     private static readonly Option<string?> IidFile = new("--iidfile") { Description = "Write the image ID to a file" };
     private static readonly Argument<string> ContextDir = new("CONTEXT") { Description = "The build context directory" };
 
@@ -32,7 +34,7 @@ public static class BuildCommand
     {
         var command = new Command("build", "Build an image from a Dockerfile")
         {
-            File, Tags, Outputs, NoCache, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, ContextDir,
+            File, Tags, Outputs, NoCache, Push, Pull, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, ContextDir,
         };
         command.SetAction((parse, ct) => RunAsync(parse, ct));
         return command;
@@ -43,12 +45,12 @@ public static class BuildCommand
         var contextDir = Path.GetFullPath(parse.GetRequiredValue(ContextDir));
         if (!Directory.Exists(contextDir)) throw new CliException($"unable to prepare context: path \"{parse.GetValue(ContextDir)}\" not found");
         var dockerfile = await DockerfileInput.ReadAsync(parse.GetValue(File), contextDir, ct);
-        var outputs = PlanOutputs(parse.GetValue(Outputs) ?? [], parse.GetValue(Tags) ?? []);
+        var outputs = PlanOutputs(parse.GetValue(Outputs) ?? [], parse.GetValue(Tags) ?? [], parse.GetValue(Push));
         var sourceDateEpoch = SourceDateEpoch.FromEnvironment();
 
         var root = StateRoot.FromEnvironment();
         using var stateLock = await StateLock.AcquireAsync(root, () => Console.Error.WriteLine($"waiting for another builder to release {root.Path} ..."), ct);
-        await using var worker = await Worker.OpenAsync(root, ct);
+        await using var worker = await Worker.OpenAsync(root, ct, alwaysPull: parse.GetValue(Pull));
 
         var display = ProgressDisplay.Create(parse.GetValue(ProgressMode)!, Console.Error);
         try
@@ -103,10 +105,12 @@ public static class BuildCommand
     /// Where results go. Tags alone mean the local image store (docker's default). With -o, the
     /// outputs asked for, and the tags are still recorded in the store so the result can be used.
     /// </summary>
-    private static OutputPlan PlanOutputs(IReadOnlyList<string> outputs, IReadOnlyList<string> tags)
+    private static OutputPlan PlanOutputs(IReadOnlyList<string> outputs, IReadOnlyList<string> tags, bool push)
     {
         var specs = outputs.Select(OutputSpec.Parse).ToList();
-        if (tags.Count > 0 && !specs.Any(s => s.Type == "image"))
+        if (push && tags.Count == 0) throw new CliException("--push needs an image name: add -t NAME");
+        if (push) specs.Insert(0, new OutputSpec("registry", new Dictionary<string, string>()));
+        else if (tags.Count > 0 && !specs.Any(s => s.Type is "image" or "registry"))
             specs.Insert(0, new OutputSpec("image", new Dictionary<string, string>()));
         return new OutputPlan(specs, tags);
     }

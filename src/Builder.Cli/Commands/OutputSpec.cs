@@ -6,7 +6,7 @@ namespace Builder.Cli.Commands;
 /// </summary>
 public sealed record OutputSpec(string Type, IReadOnlyDictionary<string, string> Attributes)
 {
-    public static readonly IReadOnlySet<string> Types = new HashSet<string> { "image", "oci", "docker", "local", "tar" };
+    public static readonly IReadOnlySet<string> Types = new HashSet<string> { "image", "registry", "oci", "docker", "local", "tar" };
 
     public string? Dest => Attributes.GetValueOrDefault("dest");
 
@@ -25,7 +25,7 @@ public sealed record OutputSpec(string Type, IReadOnlyDictionary<string, string>
             throw new FormatException($"invalid output \"{text}\": type is required (one of {string.Join(", ", Types)})");
         if (!Types.Contains(type))
             throw new FormatException($"invalid output \"{text}\": unknown type \"{type}\" (expected one of {string.Join(", ", Types)})");
-        if (type is not "image" && !attributes.ContainsKey("dest"))
+        if (type is not ("image" or "registry") && !attributes.ContainsKey("dest"))
             throw new FormatException($"invalid output \"{text}\": type={type} needs dest=PATH");
         return new OutputSpec(type, attributes);
     }

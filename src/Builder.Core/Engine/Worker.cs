@@ -3,6 +3,7 @@ using Builder.Core.Execution;
 using Builder.Core.Export;
 using Builder.Core.Oci;
 using Builder.Core.Ops;
+using Builder.Core.Registry;
 using Builder.Core.Snapshots;
 using Builder.Core.Solver;
 using Builder.Core.State;
@@ -15,9 +16,12 @@ namespace Builder.Core.Engine;
 /// </summary>
 public sealed class Worker : IAsyncDisposable
 {
+    private readonly RegistryClientFactory _registries;
+
     private Worker(StateRoot root, IContentStore content, IImageStore images, ISnapshotter snapshots, ILayerStore layers,
-        IImageResolver resolver, ISolver solver)
+        IImageResolver resolver, ISolver solver, RegistryClientFactory registries)
     {
+        _registries = registries;
         Root = root;
         Content = content;
         Images = images;
@@ -39,7 +43,8 @@ public sealed class Worker : IAsyncDisposable
     /// Opens the state root: creates what is missing and removes what a crashed process left
     /// (mounts, active snapshots, temp blobs). The caller holds the <see cref="StateLock"/>.
     /// </summary>
-    public static async Task<Worker> OpenAsync(StateRoot root, CancellationToken ct)
+    /// <param name="alwaysPull">--pull: ask registries for every base image even when it is stored locally.</param>
+    public static async Task<Worker> OpenAsync(StateRoot root, CancellationToken ct, bool alwaysPull = false)
     {
         root.EnsureCreated();
         var content = new ContentStore(root);
@@ -47,17 +52,19 @@ public sealed class Worker : IAsyncDisposable
         var snapshots = await OverlaySnapshotter.OpenAsync(root, ct).ConfigureAwait(false);
         await snapshots.CleanupAsync(ct).ConfigureAwait(false);
         var layers = new LayerStore(root, content, snapshots, new LayerDiffer());
-        var resolver = new ImageResolvers(new StoreImageResolver(images, content), new OciLayoutResolver(content));
+        var registries = new RegistryClientFactory(RegistryOptions.FromEnvironment());
+        var registry = new RegistryImageResolver(registries, content, new BlobLocations(root)) { AlwaysPull = alwaysPull };
+        var resolver = new ImageResolvers(new StoreImageResolver(images, content), new OciLayoutResolver(content), registry, alwaysPull);
 
         var workers = new OpWorkers(
-            new ImageSourceWorker(resolver, content, snapshots, layers),
+            new ImageSourceWorker(resolver, content, snapshots, layers, registry.EnsureLayersAsync),
             new LocalSourceWorker(
                 patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
                 (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),
             new ExecWorker(snapshots, new RuncExecutor(root)),
             new FileWorker(snapshots));
         var cache = new SqliteCacheRecords(root, async (id, token) => await snapshots.StatAsync(id, token).ConfigureAwait(false) is not null);
-        return new Worker(root, content, images, snapshots, layers, resolver, new Solver.Solver(workers, cache));
+        return new Worker(root, content, images, snapshots, layers, resolver, new Solver.Solver(workers, cache), registries);
     }
 
     /// <summary>The exporter for one <c>-o type=…</c> output.</summary>
@@ -68,7 +75,9 @@ public sealed class Worker : IAsyncDisposable
         string Dest() => attributes.TryGetValue("dest", out var dest) ? Path.GetFullPath(dest) : throw new ArgumentException($"type={type} needs dest=PATH");
         return type switch
         {
+            "image" when attributes.GetValueOrDefault("push") == "true" => new RegistryExporter(assembler, Images, new RegistryPusher(_registries, Content, new BlobLocations(Root)), normalized),
             "image" => new ImageStoreExporter(assembler, Images, normalized),
+            "registry" => new RegistryExporter(assembler, Images, new RegistryPusher(_registries, Content, new BlobLocations(Root)), normalized),
             "oci" => new OciArchiveExporter(assembler, Content, Dest(), normalized.FirstOrDefault()),
             "docker" => new DockerArchiveExporter(assembler, Content, Dest(), normalized),
             "local" => new LocalDirExporter(Snapshots, Dest()),
@@ -77,5 +86,9 @@ public sealed class Worker : IAsyncDisposable
         };
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _registries.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

@@ -10,7 +10,9 @@ namespace Builder.Core.Ops;
 /// A base image: keyed by its manifest digest (so a moved tag is a new key), materialised by
 /// unpacking each layer into a snapshot keyed by its chain id — done once, shared by all builds.
 /// </summary>
-public sealed class ImageSourceWorker(IImageResolver resolver, IContentStore content, ISnapshotter snapshotter, ILayerStore layers) : IOpWorker
+/// <param name="fetchLayers">downloads an image's layers that are not in the content store (the registry's job); called only when some are missing.</param>
+public sealed class ImageSourceWorker(IImageResolver resolver, IContentStore content, ISnapshotter snapshotter, ILayerStore layers,
+    Func<ResolvedImage, CancellationToken, Task> fetchLayers) : IOpWorker
 {
     public bool Cacheable => true;
 
@@ -25,6 +27,8 @@ public sealed class ImageSourceWorker(IImageResolver resolver, IContentStore con
     public async Task<OpOutput> ExecuteAsync(Vertex vertex, IReadOnlyList<OpOutput> inputs, SolveSession session, CancellationToken ct)
     {
         var image = await ResolveAsync(vertex, session, ct).ConfigureAwait(false);
+        if (image.Manifest.Layers.Any(layer => !content.Exists(layer.Digest)))
+            await fetchLayers(image, ct).ConfigureAwait(false);
         var diffIds = image.Config.RootFs.DiffIds;
         if (diffIds.Count != image.Manifest.Layers.Count)
             throw new InvalidDataException($"{image.Reference}: config lists {diffIds.Count} layers but the manifest has {image.Manifest.Layers.Count}");
