@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Builder.Integration.Tests.Infrastructure;
 
 namespace Builder.Integration.Tests;
@@ -68,17 +67,17 @@ public sealed class EndToEndBuildTests(BusyboxImage busybox) : IDisposable
         var build = await Cli().RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "-t", "hi:v1", "-o", $"type=oci,dest={tar}", _context.Path]);
         Assert.True(build.ExitCode == 0, build.Output);
 
-        var inspect = await Tool("skopeo", "inspect", $"oci-archive:{tar}");
+        var inspect = await ExternalTool.RunAsync("skopeo", "inspect", $"oci-archive:{tar}");
         Assert.True(inspect.ExitCode == 0, inspect.Output);
         Assert.Contains("\"Layers\"", inspect.Stdout);
 
         var layout = _out.Combine("layout");
         Directory.CreateDirectory(layout);
-        Assert.Equal(0, (await Tool("tar", "-xf", tar, "-C", layout)).ExitCode);
+        Assert.Equal(0, (await ExternalTool.RunAsync("tar", "-xf", tar, "-C", layout)).ExitCode);
         var refName = OciArchive.Load(tar).Index.GetProperty("manifests")[0].TryGetProperty("annotations", out var a)
             && a.TryGetProperty("org.opencontainers.image.ref.name", out var n) ? n.GetString() : null;
         var bundle = _out.Combine("bundle");
-        var unpack = await Tool("umoci", "unpack", "--image", refName is null ? layout : $"{layout}:{refName}", bundle);
+        var unpack = await ExternalTool.RunAsync("umoci", "unpack", "--image", refName is null ? layout : $"{layout}:{refName}", bundle);
         Assert.True(unpack.ExitCode == 0, unpack.Output);
         Assert.Equal("hi\n", File.ReadAllText(Path.Combine(bundle, "rootfs", "hi")));
     }
@@ -203,16 +202,5 @@ public sealed class EndToEndBuildTests(BusyboxImage busybox) : IDisposable
         Assert.True(result.ExitCode == 0, result.Output);
         var image = OciArchive.Load(tar);
         Assert.Equal("Hello, builder!\n", image.FileText("hello.txt"));
-    }
-
-    private static async Task<CliResult> Tool(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 }

@@ -1,0 +1,53 @@
+using Builder.Core.Tests.Registry;
+using Builder.Integration.Tests.Infrastructure;
+
+namespace Builder.Integration.Tests;
+
+/// <summary>Builds that start FROM and end in a real registry on loopback.</summary>
+[Collection(BusyboxCollection.Name)]
+public sealed class RegistryBuildTests(BusyboxImage busybox) : IDisposable
+{
+    private readonly RegistryServer _registry = RegistryServer.StartPlain();
+    private readonly TempDir _first = new("builder-state-a");
+    private readonly TempDir _second = new("builder-state-b");
+    private readonly TempDir _context = new("builder-ctx");
+
+    public void Dispose()
+    {
+        _registry.Dispose();
+        _first.Dispose();
+        _second.Dispose();
+        _context.Dispose();
+    }
+
+    [Fact]
+    public async Task A_pushed_image_is_readable_by_skopeo_and_buildable_from_an_empty_state_root()
+    {
+        var name = $"{_registry.Address}/team/app:1";
+        _context.Write("Dockerfile", "FROM busybox\nRUN head -c 16 /dev/urandom | od -An -tx1 > /stamp\n");
+        var push = await new BuilderCli(_first.Path).RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "--push", "-t", name, _context.Path]);
+        Assert.True(push.ExitCode == 0, push.Output);
+
+        var inspect = await ExternalTool.RunAsync("skopeo", "inspect", "--tls-verify=false", $"docker://{name}");
+        Assert.True(inspect.ExitCode == 0, inspect.Output);
+
+        _context.Write("Dockerfile", $"FROM {name}\nRUN cat /stamp > /copy\n");
+        var tar = _context.Combine("out.tar");
+        var build = await new BuilderCli(_second.Path).RunAsync(["build", "--progress", "plain", "-o", $"type=oci,dest={tar}", _context.Path]);
+        Assert.True(build.ExitCode == 0, build.Output);
+        var image = OciArchive.Load(tar);
+        Assert.Equal(image.FileText("stamp"), image.FileText("copy"));
+        Assert.Equal(16, image.FileText("stamp").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public async Task A_missing_image_is_a_clear_error_naming_the_line()
+    {
+        _context.Write("Dockerfile", $"FROM {_registry.Address}/nothing/here:1\n");
+        var result = await new BuilderCli(_first.Path).RunAsync(["build", "--progress", "plain", _context.Path]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Dockerfile:1", result.Stderr);
+        Assert.Contains("nothing/here", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+}
