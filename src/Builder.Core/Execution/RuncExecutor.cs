@@ -111,15 +111,11 @@ public sealed class RuncExecutor : IExecutor
         // No terminal, no input: the process reads end-of-file, like a RUN step under BuildKit.
         runtime.StandardInput.Close();
 
-        var sink = new SerializedOutput(output);
-        var pumps = Task.WhenAll(
-            PumpAsync(runtime.StandardOutput.BaseStream, sink, isStderr: false),
-            PumpAsync(runtime.StandardError.BaseStream, sink, isStderr: true));
-
         using var timeoutSource = new CancellationTokenSource();
         if (timeout is { } limit)
             timeoutSource.CancelAfter(limit);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutSource.Token);
+        var pumps = PumpOutputAsync(runtime, output, stop);
         try
         {
             await runtime.WaitForExitAsync(stop.Token);
@@ -127,7 +123,7 @@ public sealed class RuncExecutor : IExecutor
         catch (OperationCanceledException)
         {
             await KillContainerAsync(id, runtime);
-            await pumps;
+            await pumps; // rethrows the output's failure when that is what stopped the run
             ct.ThrowIfCancellationRequested();
             throw new ExecutionException($"the process did not finish within {timeout} and was killed");
         }
@@ -211,12 +207,32 @@ public sealed class RuncExecutor : IExecutor
         }
     }
 
-    private static async Task PumpAsync(Stream from, SerializedOutput to, bool isStderr)
+    /// <summary>
+    /// Forwards both streams as chunks arrive. If the output throws, the run is stopped: nobody
+    /// drains the pipes any more, and a process blocked on a full pipe would never finish.
+    /// </summary>
+    private static Task PumpOutputAsync(Process runtime, IExecOutput output, CancellationTokenSource stop)
     {
-        var buffer = new byte[32 * 1024];
-        int read;
-        while ((read = await from.ReadAsync(buffer)) > 0)
-            to.Write(buffer.AsSpan(0, read), isStderr);
+        var sink = new SerializedOutput(output);
+        return Task.WhenAll(
+            PumpAsync(runtime.StandardOutput.BaseStream, sink, isStderr: false, stop),
+            PumpAsync(runtime.StandardError.BaseStream, sink, isStderr: true, stop));
+    }
+
+    private static async Task PumpAsync(Stream from, SerializedOutput to, bool isStderr, CancellationTokenSource stopOnFailure)
+    {
+        try
+        {
+            var buffer = new byte[32 * 1024];
+            int read;
+            while ((read = await from.ReadAsync(buffer)) > 0)
+                to.Write(buffer.AsSpan(0, read), isStderr);
+        }
+        catch
+        {
+            await stopOnFailure.CancelAsync();
+            throw;
+        }
     }
 
     /// <summary>

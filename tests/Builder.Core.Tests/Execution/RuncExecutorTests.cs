@@ -274,6 +274,23 @@ public sealed class RuncExecutorTests : IDisposable
         Assert.False(Directory.Exists(stale));
     }
 
+    [RuncFact]
+    public async Task AFailingOutputStopsTheRunInsteadOfBlockingIt()
+    {
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<InvalidOperationException>(
+            () => _executor.RunAsync(Spec("sh", "-c", "while true; do echo spam; done"), new ThrowingOutput(), default));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        AssertNothingLeftBehind();
+    }
+
+    private sealed class ThrowingOutput : IExecOutput
+    {
+        public void Stdout(ReadOnlySpan<byte> data) => throw new InvalidOperationException("output is gone");
+
+        public void Stderr(ReadOnlySpan<byte> data) => throw new InvalidOperationException("output is gone");
+    }
+
     private void AssertNothingLeftBehind()
     {
         Assert.Equal(["runtime"], Directory.GetFileSystemEntries(_state.ExecutorDir).Select(Path.GetFileName));
