@@ -291,6 +291,16 @@ public sealed class RuncExecutorTests : IDisposable
         public void Stderr(ReadOnlySpan<byte> data) => throw new InvalidOperationException("output is gone");
     }
 
+    [RuncFact]
+    public async Task RunsCanHappenInParallel()
+    {
+        using var other = TestRootfs.Create();
+        var first = StdoutOfAsync(Spec("sh", "-c", "sleep 1; echo one"));
+        var second = StdoutOfAsync(Spec("sh", "-c", "sleep 1; echo two") with { RootfsPath = other.Path, Hostname = "other" });
+        Assert.Equal(["one\n", "two\n"], await Task.WhenAll(first, second));
+        AssertNothingLeftBehind();
+    }
+
     private void AssertNothingLeftBehind()
     {
         Assert.Equal(["runtime"], Directory.GetFileSystemEntries(_state.ExecutorDir).Select(Path.GetFileName));
