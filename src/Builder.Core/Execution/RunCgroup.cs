@@ -10,9 +10,13 @@ internal sealed record RunCgroup(string Path)
     private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(50);
     private const int Attempts = 40;
 
-    // One cgroup per run under a shared /builder parent. The parent stays, as Docker's /docker
-    // does: removing it could race with a parallel run creating its own cgroup in it.
-    public static RunCgroup For(string id) => new($"/builder/{id}");
+    /// <summary>
+    /// Parent of the per-run cgroups. It stays, as Docker's /docker does: removing it could race
+    /// with a parallel run creating its own cgroup in it.
+    /// </summary>
+    public const string DefaultParent = "/builder";
+
+    public static RunCgroup For(string parent, string id) => new($"{parent.TrimEnd('/')}/{id}");
 
     public async Task RemoveLeftoversAsync()
     {
@@ -28,6 +32,10 @@ internal sealed record RunCgroup(string Path)
                 catch (IOException) when (attempt < Attempts)
                 {
                     await Task.Delay(RetryInterval);
+                }
+                catch (IOException e)
+                {
+                    throw new ExecutionException($"the sandbox's cgroup {dir} still has processes after the run", e);
                 }
             }
         }

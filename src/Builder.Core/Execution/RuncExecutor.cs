@@ -36,15 +36,22 @@ public sealed class RuncExecutor : IExecutor
     private readonly string _runtime;
     private readonly string _executorDir;
     private readonly string _hostResolvConf;
+    private readonly string _cgroupParent;
 
     /// <param name="runtime">runtime binary; default <c>$BUILDER_RUNTIME</c>, else <c>runc</c>.</param>
     /// <param name="hostResolvConf">where the host's resolver configuration is read from.</param>
-    public RuncExecutor(StateRoot stateRoot, string? runtime = null, string hostResolvConf = SandboxFiles.HostResolvConf)
+    /// <param name="cgroupParent">cgroup under which each run gets its own (BuildKit's --cgroup-parent).</param>
+    public RuncExecutor(
+        StateRoot stateRoot,
+        string? runtime = null,
+        string hostResolvConf = SandboxFiles.HostResolvConf,
+        string cgroupParent = RunCgroup.DefaultParent)
     {
         _runtime = runtime
             ?? (System.Environment.GetEnvironmentVariable(RuntimeVariable) is { Length: > 0 } fromEnv ? fromEnv : DefaultRuntime);
         _executorDir = stateRoot.ExecutorDir;
         _hostResolvConf = hostResolvConf;
+        _cgroupParent = cgroupParent;
     }
 
     /// <summary>The runtime's own state directory (its <c>--root</c>): lists only our containers.</summary>
@@ -65,7 +72,7 @@ public sealed class RuncExecutor : IExecutor
             var user = UserResolver.ResolveInRootfs(spec.RootfsPath, spec.User);
             WorkingDirectory.EnsureExists(spec.RootfsPath, spec.WorkingDir, user);
             var files = await SandboxFiles.WriteAsync(bundle, spec.Hostname, spec.Network, _hostResolvConf, ct);
-            var runtimeSpec = SpecBuilder.Build(spec, user, files, RunCgroup.For(id).Path, OpenFilesLimit.ForSandbox());
+            var runtimeSpec = SpecBuilder.Build(spec, user, files, RunCgroup.For(_cgroupParent, id).Path, OpenFilesLimit.ForSandbox());
             await RuntimeSpecJson.WriteAsync(runtimeSpec, Path.Combine(bundle, "config.json"), ct);
 
             stubs = MountPointStubs.Create(spec.RootfsPath, SpecBuilder.MountTargets(runtimeSpec));
@@ -74,7 +81,7 @@ public sealed class RuncExecutor : IExecutor
         finally
         {
             await DeleteContainerAsync(id);
-            await RunCgroup.For(id).RemoveLeftoversAsync();
+            await RunCgroup.For(_cgroupParent, id).RemoveLeftoversAsync();
             stubs?.Remove();
             Directory.Delete(bundle, recursive: true);
         }
@@ -96,7 +103,7 @@ public sealed class RuncExecutor : IExecutor
                 continue;
             var id = Path.GetFileName(bundle);
             await DeleteContainerAsync(id);
-            await RunCgroup.For(id).RemoveLeftoversAsync();
+            await RunCgroup.For(_cgroupParent, id).RemoveLeftoversAsync();
             Directory.Delete(bundle, recursive: true);
         }
     }
