@@ -13,6 +13,13 @@ namespace Builder.Core.Execution;
 /// nothing about our containers lives in the system-wide runc state. When <see cref="RunAsync"/>
 /// returns or throws, the container, its cgroup, the bundle and the mount-point stubs are gone.
 /// </summary>
+/// <remarks>
+/// No seccomp profile is applied yet (Docker's default one would be the next hardening step).
+/// crun works through the same command line (<c>BUILDER_RUNTIME=crun</c>) where its cgroup
+/// support does: crun 1.8 refuses hybrid cgroup v1/v2 hosts whose v2 hierarchy has controllers
+/// ("cgroups in hybrid mode not supported"), and no crun flag avoids it; that failure surfaces as
+/// an <see cref="ExecutionException"/> carrying crun's message.
+/// </remarks>
 public sealed class RuncExecutor : IExecutor
 {
     /// <summary>Names the runtime binary (path or name on PATH) when the constructor does not.</summary>
@@ -29,15 +36,22 @@ public sealed class RuncExecutor : IExecutor
     private readonly string _runtime;
     private readonly string _executorDir;
     private readonly string _hostResolvConf;
+    private readonly string _cgroupParent;
 
     /// <param name="runtime">runtime binary; default <c>$BUILDER_RUNTIME</c>, else <c>runc</c>.</param>
     /// <param name="hostResolvConf">where the host's resolver configuration is read from.</param>
-    public RuncExecutor(StateRoot stateRoot, string? runtime = null, string hostResolvConf = SandboxFiles.HostResolvConf)
+    /// <param name="cgroupParent">cgroup under which each run gets its own (BuildKit's --cgroup-parent).</param>
+    public RuncExecutor(
+        StateRoot stateRoot,
+        string? runtime = null,
+        string hostResolvConf = SandboxFiles.HostResolvConf,
+        string cgroupParent = RunCgroup.DefaultParent)
     {
         _runtime = runtime
             ?? (System.Environment.GetEnvironmentVariable(RuntimeVariable) is { Length: > 0 } fromEnv ? fromEnv : DefaultRuntime);
         _executorDir = stateRoot.ExecutorDir;
         _hostResolvConf = hostResolvConf;
+        _cgroupParent = cgroupParent;
     }
 
     /// <summary>The runtime's own state directory (its <c>--root</c>): lists only our containers.</summary>
@@ -58,7 +72,7 @@ public sealed class RuncExecutor : IExecutor
             var user = UserResolver.ResolveInRootfs(spec.RootfsPath, spec.User);
             WorkingDirectory.EnsureExists(spec.RootfsPath, spec.WorkingDir, user);
             var files = await SandboxFiles.WriteAsync(bundle, spec.Hostname, spec.Network, _hostResolvConf, ct);
-            var runtimeSpec = SpecBuilder.Build(spec, user, files, CgroupsPath(id), OpenFilesLimit.ForSandbox());
+            var runtimeSpec = SpecBuilder.Build(spec, user, files, RunCgroup.For(_cgroupParent, id).Path, OpenFilesLimit.ForSandbox());
             await RuntimeSpecJson.WriteAsync(runtimeSpec, Path.Combine(bundle, "config.json"), ct);
 
             stubs = MountPointStubs.Create(spec.RootfsPath, SpecBuilder.MountTargets(runtimeSpec));
@@ -67,14 +81,16 @@ public sealed class RuncExecutor : IExecutor
         finally
         {
             await DeleteContainerAsync(id);
+            await RunCgroup.For(_cgroupParent, id).RemoveLeftoversAsync();
             stubs?.Remove();
             Directory.Delete(bundle, recursive: true);
         }
     }
 
     /// <summary>
-    /// Removes containers and bundles a crashed earlier process left behind. Call once at start-up,
-    /// before any run; it must not race with <see cref="RunAsync"/>.
+    /// Removes containers (with their cgroups) and bundles a crashed earlier process left behind.
+    /// Call once at start-up, before any run; it must not race with <see cref="RunAsync"/>. Mount-point
+    /// stubs of such a run stay in its rootfs, a snapshot of a build that never finished.
     /// </summary>
     public async Task RemoveLeftoversAsync(CancellationToken ct)
     {
@@ -85,7 +101,9 @@ public sealed class RuncExecutor : IExecutor
             ct.ThrowIfCancellationRequested();
             if (bundle == RuntimeStateDir)
                 continue;
-            await DeleteContainerAsync(Path.GetFileName(bundle));
+            var id = Path.GetFileName(bundle);
+            await DeleteContainerAsync(id);
+            await RunCgroup.For(_cgroupParent, id).RemoveLeftoversAsync();
             Directory.Delete(bundle, recursive: true);
         }
     }
@@ -100,10 +118,6 @@ public sealed class RuncExecutor : IExecutor
             throw new ExecutionException($"rootfs {spec.RootfsPath} does not exist");
     }
 
-    // One cgroup per run under a shared /builder parent (as Docker uses /docker); the runtime
-    // creates it and removes it with the container.
-    private static string CgroupsPath(string id) => $"/builder/{id}";
-
     private async Task<int> RunContainerAsync(string id, string bundle, TimeSpan? timeout, IExecOutput output, CancellationToken ct)
     {
         var logPath = Path.Combine(bundle, "runtime.log");
@@ -111,15 +125,11 @@ public sealed class RuncExecutor : IExecutor
         // No terminal, no input: the process reads end-of-file, like a RUN step under BuildKit.
         runtime.StandardInput.Close();
 
-        var sink = new SerializedOutput(output);
-        var pumps = Task.WhenAll(
-            PumpAsync(runtime.StandardOutput.BaseStream, sink, isStderr: false),
-            PumpAsync(runtime.StandardError.BaseStream, sink, isStderr: true));
-
         using var timeoutSource = new CancellationTokenSource();
         if (timeout is { } limit)
             timeoutSource.CancelAfter(limit);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutSource.Token);
+        var pumps = PumpOutputAsync(runtime, output, stop);
         try
         {
             await runtime.WaitForExitAsync(stop.Token);
@@ -127,7 +137,7 @@ public sealed class RuncExecutor : IExecutor
         catch (OperationCanceledException)
         {
             await KillContainerAsync(id, runtime);
-            await pumps;
+            await pumps; // rethrows the output's failure when that is what stopped the run
             ct.ThrowIfCancellationRequested();
             throw new ExecutionException($"the process did not finish within {timeout} and was killed");
         }
@@ -211,12 +221,37 @@ public sealed class RuncExecutor : IExecutor
         }
     }
 
-    private static async Task PumpAsync(Stream from, SerializedOutput to, bool isStderr)
+    /// <summary>
+    /// Forwards both streams as chunks arrive. If the output throws, the run is stopped and the rest
+    /// is read and dropped: runc copies the process's output through pipes of its own and does not
+    /// exit, even after the kill, until it has written everything to us.
+    /// </summary>
+    private static Task PumpOutputAsync(Process runtime, IExecOutput output, CancellationTokenSource stop)
+    {
+        var sink = new SerializedOutput(output);
+        return Task.WhenAll(
+            PumpAsync(runtime.StandardOutput.BaseStream, sink, isStderr: false, stop),
+            PumpAsync(runtime.StandardError.BaseStream, sink, isStderr: true, stop));
+    }
+
+    private static async Task PumpAsync(Stream from, SerializedOutput to, bool isStderr, CancellationTokenSource stopOnFailure)
     {
         var buffer = new byte[32 * 1024];
         int read;
-        while ((read = await from.ReadAsync(buffer)) > 0)
-            to.Write(buffer.AsSpan(0, read), isStderr);
+        try
+        {
+            while ((read = await from.ReadAsync(buffer)) > 0)
+                to.Write(buffer.AsSpan(0, read), isStderr);
+        }
+        catch
+        {
+            await stopOnFailure.CancelAsync();
+            while (await from.ReadAsync(buffer) > 0)
+            {
+                // Dropped: see PumpOutputAsync.
+            }
+            throw;
+        }
     }
 
     /// <summary>

@@ -30,24 +30,29 @@ public sealed class CapturedOutput : IExecOutput
     public void Stderr(ReadOnlySpan<byte> data) => _stderr.Write(data);
 }
 
-// One collection: containers run one at a time (two shared cores), and the leftover checks see only ours.
+// One collection: containers run one at a time (two shared cores). Other checkouts may run these
+// same tests at the same time, so every leftover check looks only at this test's own state root,
+// cgroup parent and process arguments.
 [Collection("runc")]
 public sealed class RuncExecutorTests : IDisposable
 {
     private readonly StateRoot _state = new(Directory.CreateTempSubdirectory("builder-state-").FullName);
     private readonly TestRootfs _rootfs = TestRootfs.Create();
+    private readonly string _cgroupParent = $"/builder-test-{Guid.NewGuid():N}";
     private readonly RuncExecutor _executor;
 
     public RuncExecutorTests()
     {
         _state.EnsureCreated();
-        _executor = new RuncExecutor(_state, "/usr/sbin/runc");
+        _executor = new RuncExecutor(_state, "/usr/sbin/runc", cgroupParent: _cgroupParent);
     }
 
     public void Dispose()
     {
         _rootfs.Dispose();
         Directory.Delete(_state.Path, recursive: true);
+        foreach (var parent in CgroupParentDirs().Where(Directory.Exists))
+            Directory.Delete(parent);
     }
 
     private ExecSpec Spec(params string[] args) =>
@@ -166,25 +171,27 @@ public sealed class RuncExecutorTests : IDisposable
     [RuncFact]
     public async Task CancellationKillsEverythingAndCleansUp()
     {
+        var (background, foreground) = (UniqueSleepArgument(), UniqueSleepArgument());
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         var clock = Stopwatch.StartNew();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
-            () => RunAsync(Spec("sh", "-c", "sleep 987651 & sleep 987652"), cancel.Token));
+            () => RunAsync(Spec("sh", "-c", $"sleep {background} & sleep {foreground}"), cancel.Token));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
-        Assert.Empty(ProcessesWithArgument("987651"));
-        Assert.Empty(ProcessesWithArgument("987652"));
+        Assert.Empty(ProcessesWithArgument(background));
+        Assert.Empty(ProcessesWithArgument(foreground));
         AssertNothingLeftBehind();
     }
 
     [RuncFact]
     public async Task TimeoutKillsEverythingAndCleansUp()
     {
+        var duration = UniqueSleepArgument();
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<ExecutionException>(
-            () => RunAsync(Spec("sleep", "987653") with { Timeout = TimeSpan.FromSeconds(1) }));
+            () => RunAsync(Spec("sleep", duration) with { Timeout = TimeSpan.FromSeconds(1) }));
         Assert.Contains("did not finish within", error.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
-        Assert.Empty(ProcessesWithArgument("987653"));
+        Assert.Empty(ProcessesWithArgument(duration));
         AssertNothingLeftBehind();
     }
 
@@ -274,14 +281,47 @@ public sealed class RuncExecutorTests : IDisposable
         Assert.False(Directory.Exists(stale));
     }
 
+    [RuncFact]
+    public async Task AFailingOutputStopsTheRunInsteadOfBlockingIt()
+    {
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<InvalidOperationException>(
+            () => _executor.RunAsync(Spec("sh", "-c", "while true; do echo spam; done"), new ThrowingOutput(), default));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        AssertNothingLeftBehind();
+    }
+
+    private sealed class ThrowingOutput : IExecOutput
+    {
+        public void Stdout(ReadOnlySpan<byte> data) => throw new InvalidOperationException("output is gone");
+
+        public void Stderr(ReadOnlySpan<byte> data) => throw new InvalidOperationException("output is gone");
+    }
+
+    [RuncFact]
+    public async Task RunsCanHappenInParallel()
+    {
+        using var other = TestRootfs.Create();
+        var first = StdoutOfAsync(Spec("sh", "-c", "sleep 1; echo one"));
+        var second = StdoutOfAsync(Spec("sh", "-c", "sleep 1; echo two") with { RootfsPath = other.Path, Hostname = "other" });
+        Assert.Equal(["one\n", "two\n"], await Task.WhenAll(first, second));
+        AssertNothingLeftBehind();
+    }
+
     private void AssertNothingLeftBehind()
     {
         Assert.Equal(["runtime"], Directory.GetFileSystemEntries(_state.ExecutorDir).Select(Path.GetFileName));
         Assert.Empty(RuntimeContainers());
-        foreach (var hierarchy in new[] { "/sys/fs/cgroup/pids/builder", "/sys/fs/cgroup/unified/builder", "/sys/fs/cgroup/builder" })
-            if (Directory.Exists(hierarchy))
-                Assert.Empty(Directory.GetDirectories(hierarchy));
+        foreach (var parent in CgroupParentDirs().Where(Directory.Exists))
+            Assert.Empty(Directory.GetDirectories(parent));
     }
+
+    // This test's cgroup parent in every hierarchy the host might have (v1 controllers, v2).
+    private IEnumerable<string> CgroupParentDirs() =>
+        Directory.GetDirectories("/sys/fs/cgroup").Append("/sys/fs/cgroup").Select(h => h + _cgroupParent);
+
+    // A sleep duration no other test run uses, to find its processes by their argument.
+    private static string UniqueSleepArgument() => Random.Shared.Next(100_000_000, 999_999_999).ToString();
 
     private IEnumerable<string> RuntimeContainers()
     {
