@@ -51,6 +51,8 @@ public sealed class Worker : IAsyncDisposable
         var images = new ImageStore(root);
         var snapshots = await OverlaySnapshotter.OpenAsync(root, ct).ConfigureAwait(false);
         await snapshots.CleanupAsync(ct).ConfigureAwait(false);
+        var executor = new RuncExecutor(root);
+        await executor.RemoveLeftoversAsync(ct).ConfigureAwait(false);
         var layers = new LayerStore(root, content, snapshots, new LayerDiffer());
         var registries = new RegistryClientFactory(RegistryOptions.FromEnvironment());
         var registry = new RegistryImageResolver(registries, content, new BlobLocations(root)) { AlwaysPull = alwaysPull };
@@ -61,7 +63,7 @@ public sealed class Worker : IAsyncDisposable
             new LocalSourceWorker(
                 patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
                 (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),
-            new ExecWorker(snapshots, new RuncExecutor(root)),
+            new ExecWorker(snapshots, executor),
             new FileWorker(snapshots));
         var cache = new SqliteCacheRecords(root, async (id, token) => await snapshots.StatAsync(id, token).ConfigureAwait(false) is not null);
         return new Worker(root, content, images, snapshots, layers, resolver, new Solver.Solver(workers, cache), registries);
