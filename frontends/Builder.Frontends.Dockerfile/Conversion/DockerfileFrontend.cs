@@ -34,6 +34,7 @@ internal sealed class DockerfileBuild
     private readonly IImageResolver _resolver;
     private readonly ShellLexer _lexer;
     private readonly Dictionary<int, Task<StageResult>> _stages = [];
+    private readonly Dictionary<(string Reference, string Platform), Task<ResolvedImage>> _images = [];
     private readonly HashSet<string> _usedBuildArgs = new(StringComparer.Ordinal);
     private readonly List<string> _warnings = [];
     private Vertex? _context;
@@ -55,7 +56,6 @@ internal sealed class DockerfileBuild
 
     public FrontendRequest Request => _request;
     public ShellLexer Lexer => _lexer;
-    public IImageResolver Resolver => _resolver;
     public Instructions.Dockerfile Dockerfile => _dockerfile;
 
     public async Task<FrontendResult> ConvertAsync(CancellationToken ct)
@@ -88,6 +88,21 @@ internal sealed class DockerfileBuild
         if (int.TryParse(reference, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
             return index < beforeIndex ? _dockerfile.Stages[index] : null;
         return earlier.LastOrDefault(s => string.Equals(s.Name, reference, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>
+    /// Resolves an image once per build, however many stages or COPY --from name it: one registry
+    /// round trip, and every use sees the same manifest.
+    /// </summary>
+    public Task<ResolvedImage> ResolveImageAsync(string reference, Platform platform, CancellationToken ct)
+    {
+        lock (_images)
+        {
+            var key = (reference, platform.ToString());
+            if (!_images.TryGetValue(key, out var task))
+                _images[key] = task = _resolver.ResolveAsync(reference, platform, ct);
+            return task;
+        }
     }
 
     public NamedContext? FindNamedContext(string name) =>

@@ -157,7 +157,7 @@ internal sealed partial class StageConverter
     {
         try
         {
-            return await _build.Resolver.ResolveAsync(reference, _platform, ct).ConfigureAwait(false);
+            return await _build.ResolveImageAsync(reference, _platform, ct).ConfigureAwait(false);
         }
         catch (ImageNotFoundException e)
         {
