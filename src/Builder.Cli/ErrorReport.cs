@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Builder.Build;
 using Builder.Cli.Commands;
 using Builder.Core.Oci;
 using Builder.Core.Solver;
@@ -42,6 +43,3 @@ public static class ErrorReport
         _ => $"ERROR: {error.Message} (this is a bug in builder; BUILDER_DEBUG=1 shows where)",
     };
 }
-
-/// <summary>A build step failed; the message is already the full report for the user.</summary>
-public sealed class BuildFailedException(string report) : Exception(report);

@@ -1,13 +1,10 @@
-using Builder.Core.Solver;
+using Builder.Build;
 
 namespace Builder.Cli.Progress;
 
 /// <summary>Shows a build's progress to a person: plain lines for logs and CI, a live view on a terminal.</summary>
-public interface IProgressDisplay : IProgressSink
+public interface IProgressDisplay : IBuildProgress
 {
-    /// <summary>A line that belongs to no vertex (exporting, naming the image).</summary>
-    void Message(string line);
-
     /// <summary>The build ended: draw the final state and stop redrawing.</summary>
     void Complete();
 }
