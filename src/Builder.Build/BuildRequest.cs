@@ -61,6 +61,12 @@ public sealed record BuildRequest(string DockerfileText, string DockerfileName)
 public sealed record OutputTarget(string Type, IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<string> Names)
 {
     public string? Dest => Attributes.GetValueOrDefault("dest");
+
+    /// <summary>The destination as the user named it, when <see cref="Dest"/> is a stand-in (the daemon's temp file it streams back).</summary>
+    public string? ShownAs { get; init; }
+
+    /// <summary>The output type as the user named it, when the engine exports it as another (the daemon sends <c>local</c> as a tar).</summary>
+    public string? ShownType { get; init; }
 }
 
 /// <summary>A cache import or export: <c>type=registry,ref=…</c>, <c>type=local,src=…</c>, …</summary>

@@ -37,7 +37,7 @@ public sealed class BuildRunner(Worker worker)
         ExportResult? last = null;
         foreach (var output in request.Outputs)
         {
-            progress.Message($"exporting to {output.Type}{(output.Dest is { } d ? $" {d}" : "")}");
+            progress.Message($"exporting to {output.ShownType ?? output.Type}{((output.ShownAs ?? output.Dest) is { } d ? $" {d}" : "")}");
             last = await worker.ExporterFor(output.Type, output.Attributes, output.Names).ExportAsync(build, options, ct).ConfigureAwait(false);
         }
 

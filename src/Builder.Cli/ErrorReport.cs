@@ -35,11 +35,11 @@ public static class ErrorReport
 
     private static string Describe(Exception error) => error switch
     {
-        DockerfileException dockerfile => dockerfile.Format(),
-        BuildFailedException build => build.Message,
         CliException cli => $"ERROR: {cli.Message}",
-        ImageNotFoundException image => $"ERROR: {image.Message}",
-        SolveException solve => $"ERROR: failed to solve: {solve.Message}",
-        _ => $"ERROR: {error.Message} (this is a bug in builder; BUILDER_DEBUG=1 shows where)",
+        RemoteBuildException remote => remote.Message,
+        _ => BuildErrors.Describe(error) ?? BuildErrors.DescribeBug(error),
     };
 }
+
+/// <summary>The daemon reported the build failed; the message is its report for the user, printed as is.</summary>
+public sealed class RemoteBuildException(string report) : Exception(report);

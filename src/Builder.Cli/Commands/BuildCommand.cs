@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Builder.Build;
 using Builder.Cli.Progress;
+using Builder.Cli.Remote;
 using Builder.Core.Context;
 using Builder.Frontends.Dockerfile.Conversion;
 
@@ -9,6 +10,8 @@ namespace Builder.Cli.Commands;
 /// <summary>
 /// <c>builder build</c>: docker buildx's build command. Flags → <see cref="BuildRequest"/> (files
 /// and environment are read here, on the client side) → the engine → display and files.
+/// The engine is the daemon at <c>$BUILDER_HOST</c> or the default socket when one answers,
+/// else this process (<see cref="EmbeddedEngine"/>): same output, files and exit codes.
 /// </summary>
 public static class BuildCommand
 {
@@ -16,7 +19,7 @@ public static class BuildCommand
     private static readonly Option<string[]> Tags = new("--tag", "-t") { Description = "Name and optionally a tag (name:tag) for the image", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string[]> Outputs = new("--output", "-o") { Description = "Output destination (type=image|oci|docker|local|tar,dest=PATH,...)" };
     private static readonly Option<bool> NoCache = new("--no-cache") { Description = "Do not use cache when building the image" };
-    private static readonly Option<string> ProgressMode = new("--progress") { Description = "Progress output: auto, plain or tty", DefaultValueFactory = _ => "auto" };
+    private static readonly Option<string> ProgressMode = new("--progress") { Description = "Progress output: auto, plain, tty or rawjson", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string[]> BuildArgs = new("--build-arg") { Description = "Set build-time variables (KEY=VALUE, or KEY to take it from the environment)" };
     private static readonly Option<string[]> BuildContexts = new("--build-context") { Description = "Additional build contexts (NAME=PATH or NAME=oci-layout://PATH[:TAG])" };
     private static readonly Option<string?> Target = new("--target") { Description = "Set the target build stage to build" };
@@ -42,7 +45,10 @@ public static class BuildCommand
         BuildResult result;
         try
         {
-            result = await EmbeddedEngine.BuildAsync(request, display, ct);
+            using var daemon = await DaemonClient.ForBuildAsync(ct);
+            result = daemon is null
+                ? await EmbeddedEngine.BuildAsync(request, display, ct)
+                : await RemoteBuild.RunAsync(daemon, request, display, ct);
         }
         finally
         {

@@ -11,12 +11,13 @@ public interface IProgressDisplay : IBuildProgress
 
 public static class ProgressDisplay
 {
-    /// <summary>--progress auto|plain|tty: auto is tty when stderr is a terminal, as in buildx.</summary>
+    /// <summary>--progress auto|plain|tty|rawjson: auto is tty when stderr is a terminal, as in buildx.</summary>
     public static IProgressDisplay Create(string mode, TextWriter output) => mode switch
     {
         "plain" => new PlainProgress(output),
         "tty" => new TtyProgress(output),
+        "rawjson" => new RawJsonProgress(output),
         "auto" => Console.IsErrorRedirected ? new PlainProgress(output) : new TtyProgress(output),
-        _ => throw new ArgumentException($"invalid --progress \"{mode}\": expected auto, plain or tty"),
+        _ => throw new ArgumentException($"invalid --progress \"{mode}\": expected auto, plain, tty or rawjson"),
     };
 }
