@@ -37,13 +37,16 @@ public sealed class Worker : IAsyncDisposable
 
     /// <summary>
     /// Opens the state root: creates what is missing and removes what a crashed process left
-    /// (mounts, active snapshots, temp blobs). The caller holds the <see cref="StateLock"/>.
+    /// (running containers, mounts, active snapshots, temp blobs). The caller holds the <see cref="StateLock"/>.
     /// </summary>
     public static async Task<Worker> OpenAsync(StateRoot root, CancellationToken ct)
     {
         root.EnsureCreated();
         var content = new ContentStore(root);
         var images = new ImageStore(root);
+        // Containers first: their processes keep the rootfs mounts busy.
+        var executor = new RuncExecutor(root);
+        await executor.CleanupAsync().ConfigureAwait(false);
         var snapshots = await OverlaySnapshotter.OpenAsync(root, ct).ConfigureAwait(false);
         await snapshots.CleanupAsync(ct).ConfigureAwait(false);
         var layers = new LayerStore(root, content, snapshots, new LayerDiffer());
@@ -54,7 +57,7 @@ public sealed class Worker : IAsyncDisposable
             new LocalSourceWorker(
                 patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
                 (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),
-            new ExecWorker(snapshots, new RuncExecutor(root)),
+            new ExecWorker(snapshots, executor),
             new FileWorker(snapshots));
         var cache = new SqliteCacheRecords(root, async (id, token) => await snapshots.StatAsync(id, token).ConfigureAwait(false) is not null);
         return new Worker(root, content, images, snapshots, layers, resolver, new Solver.Solver(workers, cache));

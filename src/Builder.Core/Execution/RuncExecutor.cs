@@ -140,6 +140,30 @@ public sealed class RuncExecutor : IExecutor
     }
 
     /// <summary>
+    /// Start-up only: kills and deletes every container a crashed process left running (their
+    /// processes outlive a kill -9 of the builder and would keep their rootfs mounts busy), and
+    /// removes their bundles.
+    /// </summary>
+    public async Task CleanupAsync()
+    {
+        if (Directory.Exists(RuntimeStateDir))
+            foreach (var container in Directory.EnumerateDirectories(RuntimeStateDir))
+            {
+                var id = Path.GetFileName(container);
+                try { await RunRuntimeCommandAsync(["kill", "--all", id, "KILL"]); }
+                catch (ExecutionException) { }
+                await DeleteContainerAsync(id);
+            }
+        if (!Directory.Exists(_executorDir)) return;
+        foreach (var bundle in Directory.EnumerateDirectories(_executorDir))
+            if (Path.GetFileName(bundle) != "runtime")
+            {
+                try { Directory.Delete(bundle, recursive: true); }
+                catch (IOException) { }
+            }
+    }
+
+    /// <summary>
     /// Kills every process in the container. Retried because a cancel can arrive while the runtime is
     /// still creating the container, when there is nothing yet to kill.
     /// </summary>

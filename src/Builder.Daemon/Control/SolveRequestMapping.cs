@@ -44,6 +44,8 @@ public static class SolveRequestMapping
         var outputs = request.Exports.Select((export, index) =>
         {
             var attributes = new Dictionary<string, string>(export.Attrs, StringComparer.Ordinal);
+            if (attributes.GetValueOrDefault("push") is "true" or "1")
+                throw new ArgumentException($"type={export.Type},push=true: pushing needs the registry client, which this daemon does not have yet");
             var names = attributes.GetValueOrDefault("name")?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [];
             if (!IsStreamed(export.Type)) return new OutputTarget(export.Type, attributes, names);
             var shown = attributes.GetValueOrDefault("dest");
