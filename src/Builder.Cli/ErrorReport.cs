@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Builder.Build;
 using Builder.Cli.Commands;
 using Builder.Core.Oci;
 using Builder.Core.Solver;
@@ -34,15 +35,11 @@ public static class ErrorReport
 
     private static string Describe(Exception error) => error switch
     {
-        DockerfileException dockerfile => dockerfile.Format(),
-        BuildFailedException build => build.Message,
         CliException cli => $"ERROR: {cli.Message}",
-        ImageNotFoundException image => $"ERROR: {image.Message}",
-        Builder.Core.Registry.RegistryException registry => $"ERROR: {registry.Message}",
-        SolveException solve => $"ERROR: failed to solve: {solve.Message}",
-        _ => $"ERROR: {error.Message} (this is a bug in builder; BUILDER_DEBUG=1 shows where)",
+        RemoteBuildException remote => remote.Message,
+        _ => BuildErrors.Describe(error) ?? BuildErrors.DescribeBug(error),
     };
 }
 
-/// <summary>A build step failed; the message is already the full report for the user.</summary>
-public sealed class BuildFailedException(string report) : Exception(report);
+/// <summary>The daemon reported the build failed; the message is its report for the user, printed as is.</summary>
+public sealed class RemoteBuildException(string report) : Exception(report);

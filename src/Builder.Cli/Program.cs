@@ -5,6 +5,10 @@ using Builder.Cli.Commands;
 var root = new RootCommand("builder: build OCI images from Dockerfiles")
 {
     BuildCommand.Create(),
+    CtlCommand.Create(),
+    DaemonCommand.Create(),
+    GcCommands.Du(ctl: false),
+    GcCommands.Prune(ctl: false),
     ImagesCommand.Create(),
     InspectCommand.Create(),
     ParseCommand.Create(),

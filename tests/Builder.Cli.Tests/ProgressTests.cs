@@ -45,7 +45,7 @@ public sealed class ProgressTests
     {
         var run = new Vertex(new LocalSourceOp("x", []), [], "[3/4] RUN exit 3", new SourceLocation("Dockerfile", 3));
         var failure = new SolveException(run, "step failed", new InvalidOperationException("process \"/bin/sh -c exit 3\" did not complete successfully: exit code: 3"));
-        var report = Builder.Cli.Commands.SolveErrorReport.Format(failure, "FROM a\nRUN ok\nRUN exit 3\nRUN never\n");
+        var report = Builder.Build.SolveErrorReport.Format(failure, "FROM a\nRUN ok\nRUN exit 3\nRUN never\n");
 
         Assert.Contains("Dockerfile:3", report);
         Assert.Contains("   3 | >>> RUN exit 3", report);

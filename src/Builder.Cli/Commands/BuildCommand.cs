@@ -1,17 +1,17 @@
 using System.CommandLine;
-using Builder.Core.Engine;
+using Builder.Build;
 using Builder.Cli.Progress;
+using Builder.Cli.Remote;
 using Builder.Core.Context;
-using Builder.Core.Export;
-using Builder.Core.Solver;
-using Builder.Core.State;
 using Builder.Frontends.Dockerfile.Conversion;
 
 namespace Builder.Cli.Commands;
 
 /// <summary>
-/// <c>builder build</c>: docker buildx's build command, run by the embedded engine.
-/// Dockerfile → graph (frontend), graph → snapshots (solver), snapshots → outputs (exporters).
+/// <c>builder build</c>: docker buildx's build command. Flags → <see cref="BuildRequest"/> (files
+/// and environment are read here, on the client side) → the engine → display and files.
+/// The engine is the daemon at <c>$BUILDER_HOST</c> or the default socket when one answers,
+/// else this process (<see cref="EmbeddedEngine"/>): same output, files and exit codes.
 /// </summary>
 public static class BuildCommand
 {
@@ -19,7 +19,7 @@ public static class BuildCommand
     private static readonly Option<string[]> Tags = new("--tag", "-t") { Description = "Name and optionally a tag (name:tag) for the image", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string[]> Outputs = new("--output", "-o") { Description = "Output destination (type=image|oci|docker|local|tar,dest=PATH,...)" };
     private static readonly Option<bool> NoCache = new("--no-cache") { Description = "Do not use cache when building the image" };
-    private static readonly Option<string> ProgressMode = new("--progress") { Description = "Progress output: auto, plain or tty", DefaultValueFactory = _ => "auto" };
+    private static readonly Option<string> ProgressMode = new("--progress") { Description = "Progress output: auto, plain, tty or rawjson", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string[]> BuildArgs = new("--build-arg") { Description = "Set build-time variables (KEY=VALUE, or KEY to take it from the environment)" };
     private static readonly Option<string[]> BuildContexts = new("--build-context") { Description = "Additional build contexts (NAME=PATH or NAME=oci-layout://PATH[:TAG])" };
     private static readonly Option<string?> Target = new("--target") { Description = "Set the target build stage to build" };
@@ -42,78 +42,64 @@ public static class BuildCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
-        var contextDir = Path.GetFullPath(parse.GetRequiredValue(ContextDir));
-        if (!Directory.Exists(contextDir)) throw new CliException($"unable to prepare context: path \"{parse.GetValue(ContextDir)}\" not found");
-        var dockerfile = await DockerfileInput.ReadAsync(parse.GetValue(File), contextDir, ct);
-        var outputs = PlanOutputs(parse.GetValue(Outputs) ?? [], parse.GetValue(Tags) ?? [], parse.GetValue(Push));
-        var sourceDateEpoch = SourceDateEpoch.FromEnvironment();
-
-        var root = StateRoot.FromEnvironment();
-        using var stateLock = await StateLock.AcquireAsync(root, () => Console.Error.WriteLine($"waiting for another builder to release {root.Path} ..."), ct);
-        await using var worker = await Worker.OpenAsync(root, ct, alwaysPull: parse.GetValue(Pull));
-
+        var request = await ToRequestAsync(parse, ct);
         var display = ProgressDisplay.Create(parse.GetValue(ProgressMode)!, Console.Error);
+        BuildResult result;
         try
         {
-            var request = new FrontendRequest(dockerfile.Text, dockerfile.Name)
-            {
-                BuildArgs = KeyValues.Parse(parse.GetValue(BuildArgs) ?? [], "--build-arg", fromEnvironment: true),
-                Labels = KeyValues.Parse(parse.GetValue(Labels) ?? [], "--label", fromEnvironment: false),
-                Target = parse.GetValue(Target),
-                Platform = parse.GetValue(PlatformOption),
-                NamedContexts = NamedContexts.Parse(parse.GetValue(BuildContexts) ?? []),
-                Excludes = IgnoreFile.Load(contextDir, dockerfile.Path).Patterns.Select(p => (p.IsException ? "!" : "") + p.Pattern).ToList(),
-                SourceDateEpoch = sourceDateEpoch,
-            };
-            var converted = await DockerfileFrontend.ConvertAsync(request, worker.ImageResolver, ct);
-            foreach (var warning in converted.Warnings) display.Message($"WARNING: {warning}");
-
-            var session = new SolveSession(display, LocalDirectories(contextDir, request.NamedContexts))
-            {
-                NoCache = parse.GetValue(NoCache),
-                SourceDateEpoch = sourceDateEpoch,
-            };
-            OpOutput result;
-            try { result = await worker.Solver.SolveAsync(converted.Definition, session, ct); }
-            catch (SolveException failure) when (!ct.IsCancellationRequested)
-            {
-                throw new BuildFailedException(SolveErrorReport.Format(failure, dockerfile.Text));
-            }
-
-            var build = new BuildOutput(result.SnapshotId, converted.Config);
-            var options = new ExportOptions { SourceDateEpoch = sourceDateEpoch };
-            ExportResult? last = null;
-            foreach (var output in outputs)
-            {
-                display.Message($"exporting to {output.Type}{(output.Dest is { } d ? $" {d}" : "")}");
-                last = await worker.ExporterFor(output.Type, output.Attributes, outputs.TagsFor(output)).ExportAsync(build, options, ct);
-            }
-            if (last?.ConfigDigest is { } id)
-            {
-                display.Message($"writing image {id}");
-                if (parse.GetValue(IidFile) is { } iidFile) await System.IO.File.WriteAllTextAsync(iidFile, id.ToString(), ct);
-            }
-            return 0;
+            using var daemon = await DaemonClient.ForBuildAsync(ct);
+            result = daemon is null
+                ? await EmbeddedEngine.BuildAsync(request, display, ct)
+                : await RemoteBuild.RunAsync(daemon, request, display, ct);
         }
         finally
         {
             display.Complete();
         }
+        if (result.ConfigDigest is { } id && parse.GetValue(IidFile) is { } iidFile)
+            await System.IO.File.WriteAllTextAsync(iidFile, id, ct);
+        return 0;
+    }
+
+    /// <summary>The flags, read and checked on the client side (files, environment) into one request.</summary>
+    private static async Task<BuildRequest> ToRequestAsync(ParseResult parse, CancellationToken ct)
+    {
+        var contextDir = Path.GetFullPath(parse.GetRequiredValue(ContextDir));
+        if (!Directory.Exists(contextDir)) throw new CliException($"unable to prepare context: path \"{parse.GetValue(ContextDir)}\" not found");
+        var dockerfile = await DockerfileInput.ReadAsync(parse.GetValue(File), contextDir, ct);
+        var namedContexts = NamedContexts.Parse(parse.GetValue(BuildContexts) ?? []);
+        return new BuildRequest(dockerfile.Text, dockerfile.Name)
+        {
+            BuildArgs = KeyValues.Parse(parse.GetValue(BuildArgs) ?? [], "--build-arg", fromEnvironment: true),
+            Labels = KeyValues.Parse(parse.GetValue(Labels) ?? [], "--label", fromEnvironment: false),
+            Target = parse.GetValue(Target),
+            Platform = parse.GetValue(PlatformOption),
+            NamedContexts = namedContexts,
+            Excludes = IgnoreFile.Load(contextDir, dockerfile.Path).Patterns.Select(p => (p.IsException ? "!" : "") + p.Pattern).ToList(),
+            LocalDirectories = LocalDirectories(contextDir, namedContexts),
+            Outputs = PlanOutputs(parse.GetValue(Outputs) ?? [], parse.GetValue(Tags) ?? [], parse.GetValue(Push)),
+            AlwaysPull = parse.GetValue(Pull),
+            NoCache = parse.GetValue(NoCache),
+            SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
+        };
     }
 
     /// <summary>
     /// Where results go. Tags alone mean the local image store (docker's default). With -o, the
     /// outputs asked for, and the tags are still recorded in the store so the result can be used.
     /// </summary>
-    private static OutputPlan PlanOutputs(IReadOnlyList<string> outputs, IReadOnlyList<string> tags, bool push)
+    private static IReadOnlyList<OutputTarget> PlanOutputs(IReadOnlyList<string> outputs, IReadOnlyList<string> tags, bool push)
     {
         var specs = outputs.Select(OutputSpec.Parse).ToList();
         if (push && tags.Count == 0) throw new CliException("--push needs an image name: add -t NAME");
         if (push) specs.Insert(0, new OutputSpec("registry", new Dictionary<string, string>()));
         else if (tags.Count > 0 && !specs.Any(s => s.Type is "image" or "registry"))
             specs.Insert(0, new OutputSpec("image", new Dictionary<string, string>()));
-        return new OutputPlan(specs, tags);
+        return specs.Select(spec => new OutputTarget(spec.Type, spec.Attributes, NamesFor(spec, tags))).ToList();
     }
+
+    private static IReadOnlyList<string> NamesFor(OutputSpec spec, IReadOnlyList<string> tags) =>
+        spec.Attributes.TryGetValue("name", out var names) ? [.. tags, .. names.Split(',', StringSplitOptions.RemoveEmptyEntries)] : tags;
 
     private static IReadOnlyDictionary<string, string> LocalDirectories(string contextDir, IReadOnlyDictionary<string, NamedContext> named)
     {
@@ -123,9 +109,4 @@ public static class BuildCommand
         return dirs;
     }
 
-    private sealed class OutputPlan(List<OutputSpec> specs, IReadOnlyList<string> tags) : List<OutputSpec>(specs)
-    {
-        public IReadOnlyList<string> TagsFor(OutputSpec spec) =>
-            spec.Attributes.TryGetValue("name", out var names) ? [.. tags, .. names.Split(',', StringSplitOptions.RemoveEmptyEntries)] : tags;
-    }
 }

@@ -49,6 +49,8 @@ public sealed class PlainProgress(TextWriter output) : IProgressSink, IProgressD
         lock (_lock) { output.WriteLine(line); output.Flush(); }
     }
 
+    public void Warning(string text) => Message($"WARNING: {text}");
+
     public void Complete() { }
 
     private VertexState StateOf(Vertex vertex)

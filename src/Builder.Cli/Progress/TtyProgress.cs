@@ -48,6 +48,8 @@ public sealed class TtyProgress : IProgressDisplay, IDisposable
         lock (_lock) _messages.Add(line);
     }
 
+    public void Warning(string text) => Message($"WARNING: {text}");
+
     public void Complete()
     {
         _timer.Dispose();

@@ -37,26 +37,35 @@ public sealed class Worker : IAsyncDisposable
     public ISnapshotter Snapshots { get; }
     public ILayerStore Layers { get; }
     public IImageResolver ImageResolver { get; }
+
+    /// <summary>
+    /// The resolver a build's frontend uses: with <paramref name="alwaysPull"/> (<c>--pull</c>) base
+    /// images are re-read from their registry even when stored. Only the frontend needs the choice:
+    /// it pins what it resolved by digest, which the solve then finds locally.
+    /// </summary>
+    public IImageResolver ResolverFor(bool alwaysPull) => !alwaysPull ? ImageResolver : new ImageResolvers(
+        new StoreImageResolver(Images, Content), new OciLayoutResolver(Content),
+        new RegistryImageResolver(_registries, Content, new BlobLocations(Root)) { AlwaysPull = true }, alwaysPull: true);
     public ISolver Solver { get; }
 
     /// <summary>
     /// Opens the state root: creates what is missing and removes what a crashed process left
-    /// (mounts, active snapshots, temp blobs). The caller holds the <see cref="StateLock"/>.
+    /// (running containers, mounts, active snapshots, temp blobs). The caller holds the <see cref="StateLock"/>.
     /// </summary>
-    /// <param name="alwaysPull">--pull: ask registries for every base image even when it is stored locally.</param>
-    public static async Task<Worker> OpenAsync(StateRoot root, CancellationToken ct, bool alwaysPull = false)
+    public static async Task<Worker> OpenAsync(StateRoot root, CancellationToken ct)
     {
         root.EnsureCreated();
         var content = new ContentStore(root);
         var images = new ImageStore(root);
-        var snapshots = await OverlaySnapshotter.OpenAsync(root, ct).ConfigureAwait(false);
-        await snapshots.CleanupAsync(ct).ConfigureAwait(false);
+        // Containers first: their processes keep the rootfs mounts busy.
         var executor = new RuncExecutor(root);
         await executor.RemoveLeftoversAsync(ct).ConfigureAwait(false);
+        var snapshots = await OverlaySnapshotter.OpenAsync(root, ct).ConfigureAwait(false);
+        await snapshots.CleanupAsync(ct).ConfigureAwait(false);
         var layers = new LayerStore(root, content, snapshots, new LayerDiffer());
         var registries = new RegistryClientFactory(RegistryOptions.FromEnvironment());
-        var registry = new RegistryImageResolver(registries, content, new BlobLocations(root)) { AlwaysPull = alwaysPull };
-        var resolver = new ImageResolvers(new StoreImageResolver(images, content), new OciLayoutResolver(content), registry, alwaysPull);
+        var registry = new RegistryImageResolver(registries, content, new BlobLocations(root));
+        var resolver = new ImageResolvers(new StoreImageResolver(images, content), new OciLayoutResolver(content), registry);
 
         var workers = new OpWorkers(
             new ImageSourceWorker(resolver, content, snapshots, layers, registry.EnsureLayersAsync),

@@ -94,6 +94,13 @@ public sealed class RuncExecutor : IExecutor
     /// </summary>
     public async Task RemoveLeftoversAsync(CancellationToken ct)
     {
+        // A crashed builder's containers may still run: kill them first, their processes keep the rootfs mounts busy.
+        if (Directory.Exists(RuntimeStateDir))
+            foreach (var container in Directory.EnumerateDirectories(RuntimeStateDir))
+            {
+                try { await RunRuntimeCommandAsync(["kill", "--all", Path.GetFileName(container), "KILL"]); }
+                catch (ExecutionException) { }
+            }
         if (!Directory.Exists(_executorDir))
             return;
         foreach (var bundle in Directory.EnumerateDirectories(_executorDir))

@@ -18,21 +18,7 @@ public sealed class BuilderCli(string stateRoot)
 
     public async Task<CliResult> RunAsync(IReadOnlyList<string> args, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(RepoPaths.BuilderDll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["BUILDER_ROOT"] = StateRoot;
-        foreach (var (key, value) in Environment) start.Environment[key] = value;
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
+        using var process = Start(args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
@@ -46,5 +32,28 @@ public sealed class BuilderCli(string stateRoot)
             throw new TimeoutException($"builder {string.Join(' ', args)} did not finish in {timeout}: {await stderr}");
         }
         return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts builder with redirected output (stdin closed); the caller reads and waits.</summary>
+    public Process Start(IReadOnlyList<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(RepoPaths.BuilderDll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["BUILDER_ROOT"] = StateRoot;
+        // Embedded unless a test points it at its daemon: a daemon on this machine's default socket must not serve tests.
+        start.Environment["BUILDER_HOST"] = "embedded";
+        foreach (var (key, value) in Environment) start.Environment[key] = value;
+
+        var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        return process;
     }
 }

@@ -1,7 +1,7 @@
 using System.Text;
 using Builder.Core.Solver;
 
-namespace Builder.Cli.Commands;
+namespace Builder.Build;
 
 /// <summary>
 /// Turns a failed step into what BuildKit prints: the step, the Dockerfile lines it came from

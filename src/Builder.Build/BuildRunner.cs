@@ -1,0 +1,53 @@
+using Builder.Core.Engine;
+using Builder.Core.Export;
+using Builder.Core.Solver;
+using Builder.Frontends.Dockerfile.Conversion;
+
+namespace Builder.Build;
+
+/// <summary>
+/// Runs one build on a <see cref="Worker"/>: Dockerfile → graph (frontend), graph → snapshots
+/// (solver), snapshots → outputs (exporters). Many runs may share one worker at once (the
+/// daemon); its solver runs identical work once for all of them.
+/// </summary>
+public sealed class BuildRunner(Worker worker)
+{
+    public async Task<BuildResult> RunAsync(BuildRequest request, IBuildProgress progress, CancellationToken ct)
+    {
+        if (request.CacheImports.Count > 0 || request.CacheExports.Count > 0)
+            progress.Warning("cache import/export is not supported yet; building with the local cache only");
+
+        var converted = await DockerfileFrontend.ConvertAsync(request.ToFrontendRequest(), worker.ResolverFor(request.AlwaysPull), ct).ConfigureAwait(false);
+        foreach (var warning in converted.Warnings) progress.Warning(warning);
+
+        var session = new SolveSession(progress, request.LocalDirectories)
+        {
+            NoCache = request.NoCache,
+            SourceDateEpoch = request.SourceDateEpoch,
+        };
+        OpOutput result;
+        try { result = await worker.Solver.SolveAsync(converted.Definition, session, ct).ConfigureAwait(false); }
+        catch (SolveException failure) when (!ct.IsCancellationRequested)
+        {
+            throw new BuildFailedException(SolveErrorReport.Format(failure, request.DockerfileText));
+        }
+
+        var build = new BuildOutput(result.SnapshotId, converted.Config);
+        var options = new ExportOptions { SourceDateEpoch = request.SourceDateEpoch };
+        ExportResult? last = null;
+        foreach (var output in request.Outputs)
+        {
+            progress.Message($"exporting to {output.ShownType ?? output.Type}{((output.ShownAs ?? output.Dest) is { } d ? $" {d}" : "")}");
+            last = await worker.ExporterFor(output.Type, output.Attributes, output.Names).ExportAsync(build, options, ct).ConfigureAwait(false);
+        }
+
+        var response = new Dictionary<string, string>();
+        if (last?.Manifest is { } manifest) response["containerimage.digest"] = manifest.Digest.ToString();
+        if (last?.ConfigDigest is { } config)
+        {
+            response["containerimage.config.digest"] = config.ToString();
+            progress.Message($"writing image {config}");
+        }
+        return new BuildResult(last?.Manifest?.Digest.ToString(), last?.ConfigDigest?.ToString()) { ExporterResponse = response };
+    }
+}
