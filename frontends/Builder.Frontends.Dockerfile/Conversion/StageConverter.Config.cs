@@ -33,6 +33,8 @@ internal sealed partial class StageConverter
                 ?? _build.MetaScope.ArgValue(declaration.Name);
             _scope.DeclareArg(declaration.Name, value);
         }
+        // BuildKit records the declaration (with its value) in the history; never in Env.
+        AddHistory("ARG " + string.Join(' ', instruction.Args.Select(a => _scope.ArgValue(a.Name) is { } v ? $"{a.Name}={v}" : a.Name)), emptyLayer: true);
     }
 
     private void SetLabels(LabelInstruction instruction)

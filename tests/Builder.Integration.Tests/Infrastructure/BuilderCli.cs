@@ -14,6 +14,9 @@ public sealed class BuilderCli(string stateRoot)
 
     public Dictionary<string, string> Environment { get; } = new();
 
+    /// <summary>Written to the process's stdin (then closed), for <c>-f -</c>.</summary>
+    public string? StandardInput { get; set; }
+
     public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, TimeSpan.FromMinutes(5));
 
     public async Task<CliResult> RunAsync(IReadOnlyList<string> args, TimeSpan timeout)
@@ -32,6 +35,7 @@ public sealed class BuilderCli(string stateRoot)
         foreach (var (key, value) in Environment) start.Environment[key] = value;
 
         using var process = Process.Start(start)!;
+        if (StandardInput is not null) await process.StandardInput.WriteAsync(StandardInput);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
