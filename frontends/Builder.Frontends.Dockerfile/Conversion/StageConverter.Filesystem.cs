@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Builder.Core.Graph;
+using Builder.Core.Oci;
 using Builder.Frontends.Dockerfile.Instructions;
 
 namespace Builder.Frontends.Dockerfile.Conversion;
@@ -10,6 +11,7 @@ internal sealed partial class StageConverter
 {
     private void Run(RunInstruction run)
     {
+        EnsureRunnablePlatform(run);
         if (run.Mounts.Count > 0) throw Error(run, "RUN --mount is not supported yet");
         if (run.Heredocs.Count > 0) throw Error(run, "RUN with a heredoc is not supported yet");
         if (run.Security is { } security && security != "sandbox") throw Error(run, $"RUN --security={security} needs the security.insecure entitlement, which builder does not grant");
@@ -30,6 +32,15 @@ internal sealed partial class StageConverter
         // BuildKit's history form: build args in scope are listed as "|N K=V" before the command.
         var argsPrefix = runArgs.Count > 0 ? $"|{runArgs.Count} {string.Join(' ', runArgs.Select(a => $"{a.Key}={a.Value}"))} " : "";
         AddHistory($"RUN {argsPrefix}{string.Join(' ', args)} # buildkit", emptyLayer: false);
+    }
+
+    /// <summary>A RUN for another architecture needs an emulator; without one it would only fail later with "exec format error".</summary>
+    private void EnsureRunnablePlatform(Instruction run)
+    {
+        var host = Platform.Host;
+        if (_platform.Os == host.Os && _platform.Architecture == host.Architecture) return;
+        if (_build.Request.EmulatedArchitectures.Contains(_platform.Architecture)) return;
+        throw Error(run, $"cannot RUN for platform {_platform} on this {host.Os}/{host.Architecture} host: no emulator is registered for {_platform.Architecture} (binfmt_misc)");
     }
 
     private async Task CopyAsync(CopyInstruction copy, CancellationToken ct)
@@ -82,7 +93,11 @@ internal sealed partial class StageConverter
                 copies.Add((http, "/" + filename, urlOptions));
                 continue;
             }
-            var options = CopyOptionsFor(add, chown, chmod, fromContext: true, unpack: add.Unpack ?? true) with { Excludes = excludes };
+            var options = CopyOptionsFor(add, chown, chmod, fromContext: true, unpack: add.Unpack ?? true) with
+            {
+                Excludes = excludes,
+                ExtractChown = chown is null ? null : ParseOwner(chown, add),
+            };
             copies.Add((_build.Context, source, options));
         }
         AddCopyStep("ADD", add, copies, Expand(add.Files.Destination, add), HistoryFlags(parents: false, chown, chmod), from: null);

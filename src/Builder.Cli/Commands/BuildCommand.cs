@@ -26,13 +26,14 @@ public static class BuildCommand
     private static readonly Option<string?> PlatformOption = new("--platform") { Description = "Target platform (os/arch[/variant])" };
     private static readonly Option<string[]> Labels = new("--label") { Description = "Set metadata for an image (KEY=VALUE)" };
     private static readonly Option<string?> IidFile = new("--iidfile") { Description = "Write the image ID to a file" };
+    private static readonly Option<string?> MetadataFile = new("--metadata-file") { Description = "Write build result metadata (image and config digests) to a JSON file" };
     private static readonly Argument<string> ContextDir = new("CONTEXT") { Description = "The build context directory" };
 
     public static Command Create()
     {
         var command = new Command("build", "Build an image from a Dockerfile")
         {
-            File, Tags, Outputs, NoCache, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, ContextDir,
+            File, Tags, Outputs, NoCache, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, MetadataFile, ContextDir,
         };
         command.SetAction((parse, ct) => RunAsync(parse, ct));
         return command;
@@ -62,6 +63,7 @@ public static class BuildCommand
                 NamedContexts = NamedContexts.Parse(parse.GetValue(BuildContexts) ?? []),
                 Excludes = IgnoreFile.Load(contextDir, dockerfile.Path).Patterns.Select(p => (p.IsException ? "!" : "") + p.Pattern).ToList(),
                 SourceDateEpoch = sourceDateEpoch,
+                EmulatedArchitectures = Emulators.Registered(),
             };
             var converted = await DockerfileFrontend.ConvertAsync(request, worker.ImageResolver, ct);
             foreach (var warning in converted.Warnings) display.Message($"WARNING: {warning}");
@@ -91,6 +93,8 @@ public static class BuildCommand
                 display.Message($"writing image {id}");
                 if (parse.GetValue(IidFile) is { } iidFile) await System.IO.File.WriteAllTextAsync(iidFile, id.ToString(), ct);
             }
+            if (parse.GetValue(MetadataFile) is { } metadataFile)
+                await BuildMetadata.WriteAsync(metadataFile, last, parse.GetValue(Tags) ?? [], ct);
             return 0;
         }
         finally

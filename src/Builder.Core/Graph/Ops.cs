@@ -94,6 +94,7 @@ public sealed record CopyAction(int SourceInput, string Source, string Destinati
 /// <param name="AttemptUnpack">ADD: extract a recognised local archive instead of copying it.</param>
 /// <param name="Excludes">COPY --exclude patterns (.dockerignore syntax), matched below each source.</param>
 /// <param name="IncludeParents">COPY --parents: keep each source's path (below a <c>/./</c> marker) under the destination.</param>
+/// <param name="ExtractChown">ADD: the owner of extracted archive entries (an explicit --chown); null keeps the tar's owners, as BuildKit does.</param>
 /// <param name="Timestamp">Unix seconds to stamp on copied files, or null to keep the source's mtime.</param>
 public sealed record CopyOptions(
     Owner? Chown = null,
@@ -106,7 +107,8 @@ public sealed record CopyOptions(
     bool AttemptUnpack = false,
     ImmutableArray<string> Excludes = default,
     long? Timestamp = null,
-    bool IncludeParents = false);
+    bool IncludeParents = false,
+    Owner? ExtractChown = null);
 
 public sealed record MkdirAction(string Path, int Mode, bool MakeParents, Owner? Owner = null, long? Timestamp = null) : FileAction;
 

@@ -67,7 +67,7 @@ public sealed class FileActionRunner(string root)
                 if (status.IsDirectory && kept.Length > 0) destination = $"{copy.Destination.TrimEnd('/')}/{kept}/";
             }
 
-            if (options.AttemptUnpack && status.IsRegularFile && await TryExtractAsync(hostSource, source, destination, owner, options.Mode, ct).ConfigureAwait(false))
+            if (options.AttemptUnpack && status.IsRegularFile && await TryExtractAsync(hostSource, source, destination, options.ExtractChown is { } extractOwner ? ChownResolver.Resolve(root, extractOwner) : null, options.Mode, ct).ConfigureAwait(false))
                 continue;
 
             if (status.IsDirectory && options.DirContentsOnly)
