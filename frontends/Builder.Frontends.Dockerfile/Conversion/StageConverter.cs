@@ -175,7 +175,7 @@ internal sealed partial class StageConverter
             case NamedContextKind.LocalDirectory:
                 StartFromScratch();
                 var local = LocalContextVertex(name);
-                _fs = new Vertex(new FileOp(-1, [new CopyAction(0, "/", "/", new CopyOptions())]), [local], $"[context {name}] copy", Location(_stage.From));
+                _fs = new Vertex(new FileOp(-1, [new CopyAction(0, "/", "/", new CopyOptions(Excludes: []))]), [local], $"[context {name}] copy", Location(_stage.From));
                 break;
         }
     }
