@@ -31,13 +31,13 @@ internal static class ArchiveDetector
             Span<byte> header = stackalloc byte[512];
             return stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == 512 && IsTarHeader(header);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ICSharpCode.SharpZipLib.SharpZipBaseException or ZstdSharp.ZstdException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ICSharpCode.SharpZipLib.SharpZipBaseException or ZstdSharp.ZstdException or InvalidOperationException or NotSupportedException or ArgumentException or IndexOutOfRangeException)
         {
             return false;
         }
     }
 
-    /// <summary>The file as an uncompressed stream, or null for a compression this build cannot read (xz).</summary>
+    /// <summary>The file as an uncompressed stream (null is kept for formats a build cannot read; none today).</summary>
     public static Stream? OpenTar(string path)
     {
         var file = File.OpenRead(path);
@@ -49,7 +49,7 @@ internal static class ArchiveDetector
             case Compression.Gzip: return new GZipStream(file, CompressionMode.Decompress);
             case Compression.Bzip2: return new ICSharpCode.SharpZipLib.BZip2.BZip2InputStream(file);
             case Compression.Zstd: return new ZstdSharp.DecompressionStream(file);
-            case Compression.Xz: file.Dispose(); return null;
+            case Compression.Xz: return new SharpCompress.Compressors.Xz.XZStream(file);
             default: return file;
         }
     }

@@ -90,11 +90,6 @@ public sealed class FileActionRunner(string root)
     /// <summary>ADD of a local tar (plain or compressed): extracted into the destination directory. False when the file is no archive.</summary>
     private async Task<bool> TryExtractAsync(string hostSource, string source, string destination, (uint, uint)? owner, int? mode, CancellationToken ct)
     {
-        Span<byte> head = stackalloc byte[6];
-        int read;
-        using (var probe = File.OpenRead(hostSource)) read = probe.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (ArchiveDetector.DetectCompression(head[..read]) == ArchiveDetector.Compression.Xz)
-            throw new FileActionException($"ADD {source}: extracting xz-compressed archives is not supported (no xz decoder in this build); use ADD --unpack=false, or gzip, bzip2 or zstd");
         if (!ArchiveDetector.IsArchive(hostSource)) return false;
 
         var targetDir = EnsureDirectory(destination, owner);
