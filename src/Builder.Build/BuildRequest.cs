@@ -57,6 +57,8 @@ public sealed record BuildRequest(string DockerfileText, string DockerfileName)
         NamedContexts = NamedContexts,
         Excludes = Excludes,
         SourceDateEpoch = SourceDateEpoch,
+        // The engine's machine decides what it can emulate, so this is read where the build runs.
+        EmulatedArchitectures = Emulators.Registered(),
     };
 }
 

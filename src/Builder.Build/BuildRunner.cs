@@ -1,5 +1,6 @@
 using Builder.Core.Engine;
 using Builder.Core.Export;
+using Builder.Core.Oci;
 using Builder.Core.Solver;
 using Builder.Frontends.Dockerfile.Conversion;
 
@@ -42,7 +43,11 @@ public sealed class BuildRunner(Worker worker)
         }
 
         var response = new Dictionary<string, string>();
-        if (last?.Manifest is { } manifest) response["containerimage.digest"] = manifest.Digest.ToString();
+        if (last?.Manifest is { } manifest)
+        {
+            response["containerimage.digest"] = manifest.Digest.ToString();
+            response["containerimage.descriptor"] = System.Text.Json.JsonSerializer.Serialize(manifest, ImageConfig.JsonOptions);
+        }
         if (last?.ConfigDigest is { } config)
         {
             response["containerimage.config.digest"] = config.ToString();

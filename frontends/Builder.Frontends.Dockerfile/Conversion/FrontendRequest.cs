@@ -21,6 +21,9 @@ public sealed record FrontendRequest(string DockerfileText, string DockerfileNam
     public IReadOnlyList<string> Excludes { get; init; } = [];
 
     public DateTimeOffset? SourceDateEpoch { get; init; }
+
+    /// <summary>Architectures (GOARCH names) the host can run through a registered emulator (binfmt_misc), besides its own.</summary>
+    public IReadOnlyList<string> EmulatedArchitectures { get; init; } = [];
 }
 
 /// <summary>The graph to solve and the config of the image it makes.</summary>

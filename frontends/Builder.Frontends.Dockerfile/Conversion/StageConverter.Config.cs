@@ -33,6 +33,8 @@ internal sealed partial class StageConverter
                 ?? _build.MetaScope.ArgValue(declaration.Name);
             _scope.DeclareArg(declaration.Name, value);
         }
+        // BuildKit records the declaration (with its value) in the history; never in Env.
+        AddHistory("ARG " + string.Join(' ', instruction.Args.Select(a => _scope.ArgValue(a.Name) is { } v ? $"{a.Name}={v}" : a.Name)), emptyLayer: true);
     }
 
     private void SetLabels(LabelInstruction instruction)
@@ -57,7 +59,7 @@ internal sealed partial class StageConverter
         var cmd = CommandFor(instruction.Command);
         UpdateConfig(c => c with { Cmd = cmd });
         _cmdSetInStage = true;
-        AddHistory($"CMD {JsonList(cmd)}", emptyLayer: true);
+        AddHistory($"CMD {GoQuotedList(cmd)}", emptyLayer: true);
     }
 
     private void SetEntrypoint(EntrypointInstruction instruction)
@@ -65,7 +67,7 @@ internal sealed partial class StageConverter
         var entrypoint = CommandFor(instruction.Command);
         // A new ENTRYPOINT drops a CMD inherited from the base image; one set in this stage stays.
         UpdateConfig(c => c with { Entrypoint = entrypoint, Cmd = _cmdSetInStage ? c.Cmd : null });
-        AddHistory($"ENTRYPOINT {JsonList(entrypoint)}", emptyLayer: true);
+        AddHistory($"ENTRYPOINT {GoQuotedList(entrypoint)}", emptyLayer: true);
     }
 
     private void Expose(ExposeInstruction instruction)
@@ -85,7 +87,7 @@ internal sealed partial class StageConverter
             }
         }
         UpdateConfig(c => c with { ExposedPorts = ports });
-        AddHistory($"EXPOSE {string.Join(' ', added)}", emptyLayer: true);
+        AddHistory($"EXPOSE [{string.Join(' ', added)}]", emptyLayer: true);
     }
 
     private void AddVolumes(VolumeInstruction instruction)
@@ -99,7 +101,7 @@ internal sealed partial class StageConverter
             volumes[path] = new EmptyObject();
         }
         UpdateConfig(c => c with { Volumes = volumes });
-        AddHistory($"VOLUME {JsonList(added)}", emptyLayer: true);
+        AddHistory($"VOLUME [{string.Join(' ', added)}]", emptyLayer: true);
     }
 
     private void SetMaintainer(MaintainerInstruction instruction)
@@ -129,18 +131,23 @@ internal sealed partial class StageConverter
                 Retries = instruction.Retries,
             };
         UpdateConfig(c => c with { Healthcheck = health });
-        AddHistory($"HEALTHCHECK {JsonList(health.Test ?? [])}", emptyLayer: true);
+        // BuildKit prints the struct with Go's %+v: durations in Go's notation, zero ones as 0s.
+        AddHistory($"HEALTHCHECK {{Test:[{string.Join(' ', health.Test ?? [])}] Interval:{GoDurationText(health.Interval)} Timeout:{GoDurationText(health.Timeout)} StartPeriod:{GoDurationText(health.StartPeriod)} StartInterval:{GoDurationText(health.StartInterval)} Retries:{health.Retries ?? 0}}}", emptyLayer: true);
     }
 
     private void SetShell(ShellInstruction instruction)
     {
         UpdateConfig(c => c with { Shell = instruction.Shell });
-        AddHistory($"SHELL {JsonList(instruction.Shell)}", emptyLayer: true);
+        AddHistory($"SHELL [{string.Join(' ', instruction.Shell)}]", emptyLayer: true);
     }
 
     private void AddOnbuild(OnbuildInstruction instruction)
     {
-        var trigger = $"{instruction.TriggerName.ToUpperInvariant()} {instruction.Expression}";
+        // The trigger is kept as written after ONBUILD (BuildKit's form), keyword included.
+        var expression = instruction.Expression.Trim();
+        var trigger = expression.StartsWith(instruction.TriggerName, StringComparison.OrdinalIgnoreCase)
+            ? expression
+            : $"{instruction.TriggerName.ToUpperInvariant()} {expression}";
         UpdateConfig(c => c with { OnBuild = [.. c.OnBuild ?? [], trigger] });
         AddHistory($"ONBUILD {trigger}", emptyLayer: true);
     }
@@ -164,6 +171,35 @@ internal sealed partial class StageConverter
     }
 
     private static long? Nanoseconds(TimeSpan? duration) => duration is { } d ? d.Ticks * 100 : null;
+
+    /// <summary>Go's %q of a string slice: <c>["sh" "-c" "echo hi"]</c>.</summary>
+    private static string GoQuotedList(IEnumerable<string> values) =>
+        "[" + string.Join(' ', values.Select(Parsing.GoQuote.Quote)) + "]";
+
+    /// <summary>Go's time.Duration.String(): 1h2m3.5s, 300ms, 0s.</summary>
+    internal static string GoDurationText(long? nanoseconds)
+    {
+        var ns = nanoseconds ?? 0;
+        if (ns == 0) return "0s";
+        var sign = ns < 0 ? "-" : "";
+        var abs = (ulong)Math.Abs(ns);
+        string Fraction(ulong value, ulong unit)
+        {
+            var whole = value / unit;
+            var rest = value % unit;
+            if (rest == 0) return whole.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var digits = unit.ToString(System.Globalization.CultureInfo.InvariantCulture).Length - 1;
+            return $"{whole}.{rest.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(digits, '0').TrimEnd('0')}";
+        }
+        if (abs < 1_000) return $"{sign}{abs}ns";
+        if (abs < 1_000_000) return $"{sign}{Fraction(abs, 1_000)}µs";
+        if (abs < 1_000_000_000) return $"{sign}{Fraction(abs, 1_000_000)}ms";
+        var hours = abs / 3_600_000_000_000;
+        var minutes = abs % 3_600_000_000_000 / 60_000_000_000;
+        var seconds = abs % 60_000_000_000;
+        var text = hours > 0 ? $"{hours}h{minutes}m" : minutes > 0 ? $"{minutes}m" : "";
+        return $"{sign}{text}{Fraction(seconds, 1_000_000_000)}s";
+    }
 
     private static string JsonList(IEnumerable<string> values) =>
         System.Text.Json.JsonSerializer.Serialize(values, ImageConfig.JsonOptions);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Builder.Core.Graph;
+using Builder.Core.Oci;
 using Builder.Frontends.Dockerfile.Instructions;
 
 namespace Builder.Frontends.Dockerfile.Conversion;
@@ -10,6 +11,7 @@ internal sealed partial class StageConverter
 {
     private void Run(RunInstruction run)
     {
+        EnsureRunnablePlatform(run);
         if (run.Mounts.Count > 0) throw Error(run, "RUN --mount is not supported yet");
         if (run.Heredocs.Count > 0) throw Error(run, "RUN with a heredoc is not supported yet");
         if (run.Security is { } security && security != "sandbox") throw Error(run, $"RUN --security={security} needs the security.insecure entitlement, which builder does not grant");
@@ -32,45 +34,113 @@ internal sealed partial class StageConverter
         AddHistory($"RUN {argsPrefix}{string.Join(' ', args)} # buildkit", emptyLayer: false);
     }
 
+    /// <summary>A RUN for another architecture needs an emulator; without one it would only fail later with "exec format error".</summary>
+    private void EnsureRunnablePlatform(Instruction run)
+    {
+        var host = Platform.Host;
+        if (_platform.Os == host.Os && _platform.Architecture == host.Architecture) return;
+        if (_build.Request.EmulatedArchitectures.Contains(_platform.Architecture)) return;
+        throw Error(run, $"cannot RUN for platform {_platform} on this {host.Os}/{host.Architecture} host: no emulator is registered for {_platform.Architecture} (binfmt_misc)");
+    }
+
     private async Task CopyAsync(CopyInstruction copy, CancellationToken ct)
     {
         if (copy.Files.SourceContents.Count > 0) throw Error(copy, "COPY with a heredoc is not supported yet");
-        if (copy.Parents) throw Error(copy, "COPY --parents is not supported yet");
-        if (copy.Excludes.Count > 0) throw Error(copy, "COPY --exclude is not supported yet");
 
         var from = ExpandOptional(copy.From, copy);
         var (source, fromContext) = from is null ? (_build.Context, true) : await CopySourceAsync(from, copy, ct).ConfigureAwait(false);
         var sources = copy.Files.SourcePaths.Select(p => Expand(p, copy)).ToList();
-        var options = CopyOptionsFor(copy, ExpandOptional(copy.Chown, copy), ExpandOptional(copy.Chmod, copy), fromContext, unpack: false);
-        AddCopyStep("COPY", copy, sources, Expand(copy.Files.Destination, copy), source, options, from);
+        if (sources.FirstOrDefault(IsUrl) is { } url) throw Error(copy, "source can't be a URL for COPY");
+        var chown = ExpandOptional(copy.Chown, copy);
+        var chmod = ExpandOptional(copy.Chmod, copy);
+        var options = CopyOptionsFor(copy, chown, chmod, fromContext, unpack: false) with
+        {
+            Excludes = [.. copy.Excludes.Select(e => Expand(e, copy))],
+            IncludeParents = copy.Parents,
+        };
+        // COPY --link is done as a plain copy onto the stage (same files; BuildKit's rebase-without-rebuild is not modelled).
+        AddCopyStep("COPY", copy, sources.Select(s => (source, s, options)).ToList(), Expand(copy.Files.Destination, copy),
+            HistoryFlags(copy.Parents, chown, chmod), from);
     }
 
     private void Add(AddInstruction add)
     {
         if (add.Files.SourceContents.Count > 0) throw Error(add, "ADD with a heredoc is not supported yet");
-        if (add.Checksum is not null) throw Error(add, "ADD --checksum is not supported yet");
-        if (add.Excludes.Count > 0) throw Error(add, "ADD --exclude is not supported yet");
 
         var sources = add.Files.SourcePaths.Select(p => Expand(p, add)).ToList();
-        if (sources.FirstOrDefault(IsUrl) is { } url) throw Error(add, $"ADD from a URL ({url}) is not supported yet");
-        var options = CopyOptionsFor(add, ExpandOptional(add.Chown, add), ExpandOptional(add.Chmod, add), fromContext: true, unpack: add.Unpack ?? true);
-        AddCopyStep("ADD", add, sources, Expand(add.Files.Destination, add), _build.Context, options, from: null);
+        var checksum = ExpandOptional(add.Checksum, add);
+        if (checksum is not null)
+        {
+            if (sources.Count != 1) throw Error(add, "checksum can't be specified for multiple sources");
+            if (!IsUrl(sources[0])) throw Error(add, "checksum requires HTTP(S) or Git sources");
+            if (!System.Text.RegularExpressions.Regex.IsMatch(checksum, "^sha256:[0-9a-f]{64}$"))
+                throw Error(add, $"invalid checksum \"{checksum}\": expected sha256: and 64 lowercase hex digits");
+        }
+        var chown = ExpandOptional(add.Chown, add);
+        var chmod = ExpandOptional(add.Chmod, add);
+        var excludes = add.Excludes.Select(e => Expand(e, add)).ToImmutableArray();
+        var copies = new List<(Vertex, string, CopyOptions)>();
+        foreach (var source in sources)
+        {
+            if (source.StartsWith("git@", StringComparison.Ordinal) || source.EndsWith(".git", StringComparison.Ordinal) && IsUrl(source))
+                throw Error(add, $"ADD of a Git repository ({source}) is not supported");
+            if (IsUrl(source))
+            {
+                // A URL is downloaded to one file and never extracted (unless --unpack=true says so).
+                var filename = UrlFilename(source);
+                var http = new Vertex(new HttpSourceOp(source, checksum, filename), [], $"[internal] download {source}", Location(add));
+                var urlOptions = CopyOptionsFor(add, chown, chmod, fromContext: true, unpack: add.Unpack ?? false) with { FollowSymlinks = false };
+                copies.Add((http, "/" + filename, urlOptions));
+                continue;
+            }
+            var options = CopyOptionsFor(add, chown, chmod, fromContext: true, unpack: add.Unpack ?? true) with
+            {
+                Excludes = excludes,
+                ExtractChown = chown is null ? null : ParseOwner(chown, add),
+            };
+            copies.Add((_build.Context, source, options));
+        }
+        AddCopyStep("ADD", add, copies, Expand(add.Files.Destination, add), HistoryFlags(parents: false, chown, chmod), from: null);
     }
 
-    private void AddCopyStep(string name, Instruction at, IReadOnlyList<string> sources, string destination, Vertex source, CopyOptions options, string? from)
+    /// <summary>The file name a download gets: the URL path's last component, or BuildKit's "__unnamed__".</summary>
+    private static string UrlFilename(string url)
+    {
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            var path = Uri.UnescapeDataString(uri.AbsolutePath).TrimEnd('/');
+            var name = path[(path.LastIndexOf('/') + 1)..];
+            if (name is not ("" or "." or "..")) return name;
+        }
+        return "__unnamed__";
+    }
+
+    private static string HistoryFlags(bool parents, string? chown, string? chmod) =>
+        (parents ? "--parents " : "") + (chown is null ? "" : $"--chown={chown} ") + (chmod is null ? "" : $"--chmod={chmod} ");
+
+    private void AddCopyStep(string name, Instruction at, IReadOnlyList<(Vertex Input, string Path, CopyOptions Options)> copies, string destination, string historyFlags, string? from)
     {
         var dest = DestinationPath(destination);
-        if (sources.Count > 1 && !dest.EndsWith('/'))
+        if (copies.Count > 1 && !dest.EndsWith('/'))
             throw Error(at, $"When using {name} with more than one source file, the destination must be a directory and end with a /");
 
         var baseIndex = _fs is null ? -1 : 0;
-        var sourceIndex = _fs is null ? 0 : 1;
-        var actions = sources.Select(s => (FileAction)new CopyAction(sourceIndex, s, dest, options)).ToImmutableArray();
-        ImmutableArray<Vertex> inputs = _fs is null ? [source] : [_fs, source];
+        var inputs = new List<Vertex>();
+        if (_fs is not null) inputs.Add(_fs);
+        var actions = new List<FileAction>();
+        foreach (var (input, path, options) in copies)
+        {
+            var index = inputs.IndexOf(input);
+            if (index < 0) { inputs.Add(input); index = inputs.Count - 1; }
+            actions.Add(new CopyAction(index, path, dest, options));
+        }
+        var sources = string.Join(' ', copies.Select(c => c.Path));
+        var sourcesAsWritten = string.Join(' ', copies.Select(c => c.Input.Op is HttpSourceOp h ? h.Url : c.Path));
         var fromText = from is null ? "" : $"--from={from} ";
-        var step = NextStep($"{name} {fromText}{string.Join(' ', sources)} {destination}");
-        _fs = new Vertex(new FileOp(baseIndex, actions), inputs, step, Location(at));
-        AddHistory($"{name} {fromText}{string.Join(' ', sources)} {dest} # buildkit", emptyLayer: false);
+        var step = NextStep($"{name} {fromText}{historyFlags}{sourcesAsWritten} {destination}");
+        _fs = new Vertex(new FileOp(baseIndex, [.. actions]), [.. inputs], step, Location(at));
+        AddHistory($"{name} {historyFlags}{sourcesAsWritten} {destination} # buildkit", emptyLayer: false);
+        _ = sources;
     }
 
     /// <summary>COPY --from: an earlier stage, a named context, or else an image reference.</summary>
@@ -114,8 +184,16 @@ internal sealed partial class StageConverter
     {
         var path = CleanPath(ResolveAgainstWorkdir(Expand(workdir.Path, workdir)));
         UpdateConfig(c => c with { WorkingDir = path });
+        if (path == "/")
+        {
+            // BuildKit makes no layer for the root: it is always there.
+            AddHistory($"WORKDIR {path}", emptyLayer: true);
+            return;
+        }
         var step = NextStep($"WORKDIR {path}");
-        var mkdir = new MkdirAction(path, Convert.ToInt32("755", 8), MakeParents: true);
+        // The directory belongs to the stage's USER, as BuildKit creates it.
+        var owner = _config.Config.User is { Length: > 0 } user ? new Owner(user.Split(':')[0], user.Contains(':') ? user[(user.IndexOf(':') + 1)..] : null) : null;
+        var mkdir = new MkdirAction(path, Convert.ToInt32("755", 8), MakeParents: true, Owner: owner);
         _fs = new Vertex(new FileOp(_fs is null ? -1 : 0, [mkdir]), _fs is null ? [] : [_fs], step, Location(workdir));
         AddHistory($"WORKDIR {path}", emptyLayer: false);
     }
@@ -150,7 +228,7 @@ internal sealed partial class StageConverter
         }
         catch (FormatException) { }
         catch (ArgumentException) { }
-        throw Error(at, $"invalid --chmod \"{chmod}\": expected an octal mode such as 0644");
+        throw Error(at, $"invalid chmod parameter: '{chmod}'. it should be octal string and between 0 and 07777");
     }
 
     private static bool IsUrl(string source) =>

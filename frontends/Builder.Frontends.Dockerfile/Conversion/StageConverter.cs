@@ -19,7 +19,7 @@ internal sealed partial class StageConverter
     private readonly DockerfileBuild _build;
     private readonly Stage _stage;
     private readonly BuildScope _scope = new();
-    private readonly int _totalSteps;
+    private int _totalSteps;
     private Vertex? _fs;
     private ImageConfig _config = new();
     private Platform _platform;
@@ -42,7 +42,9 @@ internal sealed partial class StageConverter
 
     public async Task<StageResult> ConvertAsync(CancellationToken ct)
     {
-        await StartFromAsync(ct).ConfigureAwait(false);
+        var triggers = await StartFromAsync(ct).ConfigureAwait(false);
+        foreach (var trigger in triggers)
+            await ApplyAsync(trigger, ct).ConfigureAwait(false);
         foreach (var instruction in _stage.Instructions)
             await ApplyAsync(instruction, ct).ConfigureAwait(false);
         return new StageResult(_fs, _config, _platform);
@@ -76,7 +78,8 @@ internal sealed partial class StageConverter
 
     // ---- FROM -------------------------------------------------------------------------------
 
-    private async Task StartFromAsync(CancellationToken ct)
+    /// <returns>the base's ONBUILD triggers, parsed, to run before the stage's own instructions.</returns>
+    private async Task<IReadOnlyList<Instruction>> StartFromAsync(CancellationToken ct)
     {
         var from = _stage.From;
         var metaEnv = _build.MetaScope.ExpansionEnvironment([]);
@@ -96,7 +99,31 @@ internal sealed partial class StageConverter
             await StartFromImageAsync(baseName, ct).ConfigureAwait(false);
 
         // A base image's ONBUILD triggers are consumed by this build, never inherited.
+        var triggers = ParseTriggers(_config.Config.OnBuild ?? []);
         _config = _config with { Config = _config.Config with { OnBuild = null } };
+        return triggers;
+    }
+
+    /// <summary>
+    /// Each trigger is an instruction's text; it is parsed as if it stood right after this FROM
+    /// (errors point at the FROM line) and converted like any other instruction, in order.
+    /// </summary>
+    private IReadOnlyList<Instruction> ParseTriggers(IReadOnlyList<string> triggers)
+    {
+        var parsed = new List<Instruction>();
+        foreach (var trigger in triggers)
+        {
+            var keyword = trigger.TrimStart().Split(' ', 2)[0].ToUpperInvariant();
+            if (keyword is "ONBUILD" or "FROM" or "MAINTAINER")
+                throw Error(_stage.From, $"{keyword} isn't allowed as an ONBUILD trigger");
+            Instructions.Dockerfile file;
+            try { file = Instructions.Dockerfile.Parse($"FROM scratch\n{trigger}\n", File); }
+            catch (DockerfileException e) { throw Error(_stage.From, $"invalid ONBUILD trigger \"{trigger}\" of the base image: {e.Message}"); }
+            foreach (var instruction in file.Stages[0].Instructions)
+                parsed.Add(instruction with { Location = _stage.From.Location, EndLine = _stage.From.EndLine });
+        }
+        _totalSteps += parsed.Count(i => i is RunInstruction or CopyInstruction or AddInstruction or WorkdirInstruction);
+        return parsed;
     }
 
     private void StartFromScratch()
@@ -148,7 +175,7 @@ internal sealed partial class StageConverter
             case NamedContextKind.LocalDirectory:
                 StartFromScratch();
                 var local = LocalContextVertex(name);
-                _fs = new Vertex(new FileOp(-1, [new CopyAction(0, "/", "/", new CopyOptions())]), [local], $"[context {name}] copy", Location(_stage.From));
+                _fs = new Vertex(new FileOp(-1, [new CopyAction(0, "/", "/", new CopyOptions(Excludes: []))]), [local], $"[context {name}] copy", Location(_stage.From));
                 break;
         }
     }

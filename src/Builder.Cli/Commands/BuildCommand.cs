@@ -28,13 +28,14 @@ public static class BuildCommand
     private static readonly Option<bool> Push = new("--push") { Description = "Push the image to its registry (shorthand for --output=type=registry)" };
     private static readonly Option<bool> Pull = new("--pull") { Description = "Always attempt to pull all referenced images" };
     private static readonly Option<string?> IidFile = new("--iidfile") { Description = "Write the image ID to a file" };
+    private static readonly Option<string?> MetadataFile = new("--metadata-file") { Description = "Write build result metadata (image and config digests) to a JSON file" };
     private static readonly Argument<string> ContextDir = new("CONTEXT") { Description = "The build context directory" };
 
     public static Command Create()
     {
         var command = new Command("build", "Build an image from a Dockerfile")
         {
-            File, Tags, Outputs, NoCache, Push, Pull, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, ContextDir,
+            File, Tags, Outputs, NoCache, Push, Pull, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, MetadataFile, ContextDir,
         };
         command.SetAction((parse, ct) => RunAsync(parse, ct));
         return command;
@@ -58,6 +59,8 @@ public static class BuildCommand
         }
         if (result.ConfigDigest is { } id && parse.GetValue(IidFile) is { } iidFile)
             await System.IO.File.WriteAllTextAsync(iidFile, id, ct);
+        if (parse.GetValue(MetadataFile) is { } metadataFile)
+            await BuildMetadata.WriteAsync(metadataFile, result, parse.GetValue(Tags) ?? [], ct);
         return 0;
     }
 

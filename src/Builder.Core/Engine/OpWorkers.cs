@@ -5,7 +5,7 @@ using Builder.Core.Solver;
 namespace Builder.Core.Engine;
 
 /// <summary>The op workers of one engine, by op kind.</summary>
-public sealed class OpWorkers(ImageSourceWorker image, LocalSourceWorker local, ExecWorker exec, FileWorker file) : IOpWorkers
+public sealed class OpWorkers(ImageSourceWorker image, LocalSourceWorker local, ExecWorker exec, FileWorker file, HttpSourceWorker http) : IOpWorkers
 {
     public IOpWorker For(Op op) => op switch
     {
@@ -13,6 +13,7 @@ public sealed class OpWorkers(ImageSourceWorker image, LocalSourceWorker local, 
         LocalSourceOp => local,
         ExecOp => exec,
         FileOp => file,
+        HttpSourceOp => http,
         _ => throw new NotSupportedException($"no worker for {op.GetType().Name}"),
     };
 }

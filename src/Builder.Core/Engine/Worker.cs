@@ -73,7 +73,8 @@ public sealed class Worker : IAsyncDisposable
                 patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
                 (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),
             new ExecWorker(snapshots, executor),
-            new FileWorker(snapshots));
+            new FileWorker(snapshots),
+            new HttpSourceWorker(snapshots, root.TempDir));
         var cache = new SqliteCacheRecords(root, async (id, token) => await snapshots.StatAsync(id, token).ConfigureAwait(false) is not null);
         return new Worker(root, content, images, snapshots, layers, resolver, new Solver.Solver(workers, cache), registries);
     }

@@ -12,6 +12,7 @@ namespace Builder.Core.Graph;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "op")]
 [JsonDerivedType(typeof(ImageSourceOp), "image")]
 [JsonDerivedType(typeof(LocalSourceOp), "local")]
+[JsonDerivedType(typeof(HttpSourceOp), "http")]
 [JsonDerivedType(typeof(ExecOp), "exec")]
 [JsonDerivedType(typeof(FileOp), "file")]
 [JsonDerivedType(typeof(MergeOp), "merge")]
@@ -30,6 +31,13 @@ public sealed record ImageSourceOp(string Reference, string Platform) : Op;
 /// <paramref name="Excludes"/> are .dockerignore patterns applied while reading it.
 /// </summary>
 public sealed record LocalSourceOp(string Name, ImmutableArray<string> Excludes) : Op;
+
+/// <summary>
+/// A file downloaded over HTTP(S) (ADD URL): the result holds one file, <paramref name="Filename"/>,
+/// mode 0600 and mtime from the response's Last-Modified. Never extracted. With
+/// <paramref name="Checksum"/> (<c>sha256:…</c>) the download is verified and the key needs no network.
+/// </summary>
+public sealed record HttpSourceOp(string Url, string? Checksum, string Filename) : Op;
 
 /// <summary>A RUN step: a process run over the rootfs of input 0, whose changes become the result.</summary>
 public sealed record ExecOp(ExecMeta Meta, ImmutableArray<ExecMountSpec> Mounts) : Op;
@@ -84,6 +92,9 @@ public sealed record CopyAction(int SourceInput, string Source, string Destinati
 /// <param name="Mode">octal permission bits to force (COPY --chmod), or null to keep the source's.</param>
 /// <param name="DirContentsOnly">copy a directory's contents, not the directory itself (Docker's COPY rule).</param>
 /// <param name="AttemptUnpack">ADD: extract a recognised local archive instead of copying it.</param>
+/// <param name="Excludes">COPY --exclude patterns (.dockerignore syntax), matched below each source.</param>
+/// <param name="IncludeParents">COPY --parents: keep each source's path (below a <c>/./</c> marker) under the destination.</param>
+/// <param name="ExtractChown">ADD: the owner of extracted archive entries (an explicit --chown); null keeps the tar's owners, as BuildKit does.</param>
 /// <param name="Timestamp">Unix seconds to stamp on copied files, or null to keep the source's mtime.</param>
 public sealed record CopyOptions(
     Owner? Chown = null,
@@ -95,7 +106,9 @@ public sealed record CopyOptions(
     bool CreateDestPath = true,
     bool AttemptUnpack = false,
     ImmutableArray<string> Excludes = default,
-    long? Timestamp = null);
+    long? Timestamp = null,
+    bool IncludeParents = false,
+    Owner? ExtractChown = null);
 
 public sealed record MkdirAction(string Path, int Mode, bool MakeParents, Owner? Owner = null, long? Timestamp = null) : FileAction;
 

@@ -1,3 +1,4 @@
+using Builder.Core.Context;
 using Builder.Core.Graph;
 using Builder.Core.Ops.Files;
 using Builder.Core.Snapshots;
@@ -41,9 +42,9 @@ public sealed class FileWorker(ISnapshotter snapshotter) : IOpWorker
         var views = new List<IMountedView>();
         try
         {
-            var sourceRoots = new Dictionary<int, string>();
+            var sourceRoots = new Dictionary<int, CopySourceRoot>();
             foreach (var index in op.Actions.OfType<CopyAction>().Select(c => c.SourceInput).Distinct())
-                sourceRoots[index] = await SourceRootAsync(inputs[index], views, ct).ConfigureAwait(false);
+                sourceRoots[index] = new CopySourceRoot(await SourceRootAsync(inputs[index], views, ct).ConfigureAwait(false), FilterOf(vertex.Inputs[index]));
 
             var runner = new FileActionRunner(target.MountPath);
             foreach (var action in op.Actions)
@@ -56,6 +57,12 @@ public sealed class FileWorker(ISnapshotter snapshotter) : IOpWorker
         var committed = await target.CommitAsync(ct).ConfigureAwait(false);
         return new OpOutput(committed.Id);
     }
+
+    /// <summary>A local source (the context) read in place hides what its .dockerignore patterns exclude.</summary>
+    private static IPathFilter FilterOf(Vertex input) =>
+        input.Op is LocalSourceOp { Excludes: { IsDefaultOrEmpty: false } excludes }
+            ? IgnorePatterns.Parse(string.Join('\n', excludes))
+            : IncludeEverything.Instance;
 
     private async Task<string> SourceRootAsync(OpOutput input, List<IMountedView> views, CancellationToken ct)
     {

@@ -14,6 +14,9 @@ public sealed class BuilderCli(string stateRoot)
 
     public Dictionary<string, string> Environment { get; } = new();
 
+    /// <summary>Written to the process's stdin (then closed), for <c>-f -</c>.</summary>
+    public string? StandardInput { get; set; }
+
     public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, TimeSpan.FromMinutes(5));
 
     public async Task<CliResult> RunAsync(IReadOnlyList<string> args, TimeSpan timeout)
@@ -34,7 +37,7 @@ public sealed class BuilderCli(string stateRoot)
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Starts builder with redirected output (stdin closed); the caller reads and waits.</summary>
+    /// <summary>Starts builder with redirected output (stdin given <see cref="StandardInput"/>, then closed); the caller reads and waits.</summary>
     public Process Start(IReadOnlyList<string> args)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -53,6 +56,7 @@ public sealed class BuilderCli(string stateRoot)
         foreach (var (key, value) in Environment) start.Environment[key] = value;
 
         var process = Process.Start(start)!;
+        if (StandardInput is not null) process.StandardInput.Write(StandardInput);
         process.StandardInput.Close();
         return process;
     }

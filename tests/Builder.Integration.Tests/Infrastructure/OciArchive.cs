@@ -5,7 +5,10 @@ using System.Text.Json;
 namespace Builder.Integration.Tests.Infrastructure;
 
 /// <summary>One entry of a layer tar as the tests look at it.</summary>
-public sealed record LayerEntry(string Path, TarEntryType Type, int Mode, int Uid, int Gid, string? LinkTarget, byte[] Content);
+public sealed record LayerEntry(string Path, TarEntryType Type, int Mode, int Uid, int Gid, string? LinkTarget, byte[] Content)
+{
+    public DateTimeOffset ModificationTime { get; init; }
+}
 
 /// <summary>
 /// Reads an OCI image layout tar written by <c>-o type=oci</c> independently of the code under
@@ -108,7 +111,7 @@ public sealed class OciArchive
             }
             var path = entry.Name.TrimStart('.', '/').TrimEnd('/');
             entries.Add(new LayerEntry(path, entry.EntryType, (int)entry.Mode, entry.Uid, entry.Gid,
-                string.IsNullOrEmpty(entry.LinkName) ? null : entry.LinkName, content));
+                string.IsNullOrEmpty(entry.LinkName) ? null : entry.LinkName, content) { ModificationTime = entry.ModificationTime });
         }
         return entries;
     }

@@ -1,4 +1,4 @@
-using Builder.Core.Execution;
+using Builder.Core.Context;
 using Builder.Core.Filesystem;
 using Builder.Core.Graph;
 
@@ -13,7 +13,7 @@ public sealed class FileActionRunner(string root)
 {
     private const int DirectoryMode = 0x1ED; // 0755
 
-    public Task ApplyAsync(FileAction action, Func<int, string> sourceRoot, CancellationToken ct) => action switch
+    public Task ApplyAsync(FileAction action, Func<int, CopySourceRoot> sourceRoot, CancellationToken ct) => action switch
     {
         CopyAction copy => CopyAsync(copy, sourceRoot(copy.SourceInput), ct),
         MkdirAction mkdir => Task.Run(() => Mkdir(mkdir), ct),
@@ -23,43 +23,101 @@ public sealed class FileActionRunner(string root)
         _ => throw new NotSupportedException($"file action {action.GetType().Name}"),
     };
 
-    private async Task CopyAsync(CopyAction copy, string sourceRoot, CancellationToken ct)
+    /// <summary>Convenience for sources without a filter.</summary>
+    public Task ApplyAsync(FileAction action, Func<int, string> sourceRoot, CancellationToken ct) =>
+        ApplyAsync(action, i => new CopySourceRoot(sourceRoot(i), IncludeEverything.Instance), ct);
+
+    private async Task CopyAsync(CopyAction copy, CopySourceRoot from, CancellationToken ct)
     {
-        var sources = SourceMatcher.Find(sourceRoot, copy.Source, copy.Options.AllowWildcard);
+        var options = copy.Options;
+        var (pattern, keepFrom) = SplitParentsMarker(copy.Source, options.IncludeParents);
+        var excludes = options.Excludes.IsDefaultOrEmpty ? (IPathFilter)IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', options.Excludes));
+        // What .dockerignore leaves out of the context is not there for COPY to find.
+        var sources = SourceMatcher.Find(from.Root, pattern, options.AllowWildcard)
+            .Where(s => s == "/" || !from.Filter.IsExcluded(s.TrimStart('/')))
+            .Where(s => s == "/" || !excludes.IsExcluded(s.TrimStart('/')))
+            .ToList();
         if (sources.Count == 0)
         {
-            if (copy.Options.AllowWildcard && SourceMatcher.HasWildcard(copy.Source) && copy.Options.AllowEmptyWildcard) return;
-            throw new FileActionException($"\"{SourceMatcher.Clean(copy.Source)}\": not found");
+            if (options.AllowWildcard && SourceMatcher.HasWildcard(pattern) && options.AllowEmptyWildcard) return;
+            throw new FileActionException($"\"{SourceMatcher.Clean(pattern)}\": not found");
         }
 
-        var owner = copy.Options.Chown is { } chown ? ResolveOwner(chown) : ((uint, uint)?)null;
-        var copier = new TreeCopier(owner, copy.Options.Mode, copy.Options.Timestamp);
-        var destination = copy.Destination;
-        var intoDirectory = destination.EndsWith('/') || sources.Count > 1 || IsDirectory(destination);
+        var owner = options.Chown is { } chown ? ChownResolver.Resolve(root, chown) : ((uint, uint)?)null;
+        var parentMode = options.Mode ?? DirectoryMode;
+        var copier = new TreeCopier(owner, options.Mode, options.Timestamp, from.Filter, excludes);
         foreach (var source in sources)
         {
             ct.ThrowIfCancellationRequested();
-            var hostSource = copy.Options.FollowSymlinks
-                ? RootedPath.Resolve(sourceRoot, source)
-                : RootedPath.ResolveParent(sourceRoot, source).FullPath;
+            var hostSource = options.FollowSymlinks
+                ? RootedPath.Resolve(from.Root, source)
+                : source == "/" ? from.Root : RootedPath.ResolveParent(from.Root, source).FullPath;
             if (!Native.TryLStat(hostSource, out var status))
                 throw new FileActionException($"\"{source}\": not found");
 
-            if (copy.Options.AttemptUnpack && status.IsRegularFile && ArchiveDetector.IsArchive(hostSource))
-                throw new FileActionException($"ADD of the archive \"{source}\": extracting archives is not supported yet");
-
-            if (status.IsDirectory && copy.Options.DirContentsOnly)
+            // --parents keeps the source's path (below a "/./" marker, if any) under the destination.
+            var destination = copy.Destination;
+            var intoDirectory = destination.EndsWith('/') || sources.Count > 1 || IsDirectory(destination);
+            if (options.IncludeParents)
             {
-                var targetDir = EnsureDirectory(destination, owner);
-                await copier.CopyContentsAsync(hostSource, targetDir, ct).ConfigureAwait(false);
+                var kept = KeptPath(source, keepFrom);
+                var keptParent = ParentOf("/" + kept);
+                destination = $"{destination.TrimEnd('/')}{(keptParent == "/" ? "" : keptParent)}/";
+                intoDirectory = true;
+                if (status.IsDirectory && kept.Length > 0) destination = $"{copy.Destination.TrimEnd('/')}/{kept}/";
+            }
+
+            if (options.AttemptUnpack && status.IsRegularFile && await TryExtractAsync(hostSource, source, destination, options.ExtractChown is { } extractOwner ? ChownResolver.Resolve(root, extractOwner) : null, options.Mode, ct).ConfigureAwait(false))
+                continue;
+
+            if (status.IsDirectory && options.DirContentsOnly)
+            {
+                var created = !IsDirectory(destination);
+                var targetDir = EnsureDirectory(destination, owner, parentMode);
+                if (created)
+                    ApplyMetadata(targetDir, owner ?? (status.Uid, status.Gid), options.Mode ?? (int)status.Permissions,
+                        options.Timestamp is { } t ? (t, 0) : (status.ModifiedSeconds, status.ModifiedNanoseconds), isSymlink: false);
+                await copier.CopyContentsAsync(hostSource, targetDir, source.TrimStart('/'), "", ct).ConfigureAwait(false);
                 continue;
             }
 
             var target = intoDirectory ? $"{destination.TrimEnd('/')}/{Path.GetFileName(source.TrimEnd('/'))}" : destination;
-            var parent = EnsureDirectory(ParentOf(target), owner);
-            await copier.CopyEntryAsync(hostSource, Path.Combine(parent, Path.GetFileName(target.TrimEnd('/'))), ct).ConfigureAwait(false);
+            var parent = EnsureDirectory(ParentOf(target), owner, parentMode);
+            await copier.CopyEntryAsync(hostSource, Path.Combine(parent, Path.GetFileName(target.TrimEnd('/'))), source.TrimStart('/'), "", ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>ADD of a local tar (plain or compressed): extracted into the destination directory. False when the file is no archive.</summary>
+    private async Task<bool> TryExtractAsync(string hostSource, string source, string destination, (uint, uint)? owner, int? mode, CancellationToken ct)
+    {
+        if (!ArchiveDetector.IsArchive(hostSource)) return false;
+
+        var targetDir = EnsureDirectory(destination, owner);
+        await using var tar = ArchiveDetector.OpenTar(hostSource)!;
+        await new ArchiveExtractor(root, owner, mode).ExtractAsync(tar, source, RootPathOf(destination), ct).ConfigureAwait(false);
+        _ = targetDir;
+        return true;
+    }
+
+    /// <summary>The pattern to match and, for --parents, the cleaned prefix before the first "/./" marker (whose path is not kept).</summary>
+    private static (string Pattern, string? KeepFrom) SplitParentsMarker(string source, bool includeParents)
+    {
+        if (!includeParents) return (source, null);
+        var normalized = source.StartsWith("./", StringComparison.Ordinal) ? source[2..] : source;
+        var marker = normalized.IndexOf("/./", StringComparison.Ordinal);
+        if (marker < 0) return (source, null);
+        return (normalized.Remove(marker, 2), SourceMatcher.Clean(normalized[..marker]));
+    }
+
+    private static string KeptPath(string matched, string? keepFrom)
+    {
+        var path = matched.TrimStart('/');
+        if (keepFrom is null || keepFrom == "/") return path;
+        var prefix = keepFrom.TrimStart('/');
+        return path.StartsWith(prefix + "/", StringComparison.Ordinal) ? path[(prefix.Length + 1)..] : path == prefix ? "" : path;
+    }
+
+    private static string RootPathOf(string path) => "/" + path.Trim('/');
 
     private void Mkdir(MkdirAction mkdir)
     {
@@ -144,15 +202,7 @@ public sealed class FileActionRunner(string root)
     private bool IsDirectory(string path) =>
         Native.TryLStat(RootedPath.Resolve(root, path), out var status) && status.IsDirectory;
 
-    /// <summary>Names in COPY --chown and friends are looked up in the destination's own /etc/passwd and /etc/group.</summary>
-    private (uint Uid, uint Gid) ResolveOwner(Owner owner)
-    {
-        // Docker: a user without a group uses the same number as its group id.
-        var user = UserResolver.ResolveInRootfs(root, owner.User);
-        if (owner.Group is null) return (user.Uid, user.Uid);
-        var group = UserResolver.ResolveInRootfs(root, $"{owner.User}:{owner.Group}");
-        return (user.Uid, group.Gid);
-    }
+    private (uint Uid, uint Gid) ResolveOwner(Owner owner) => ChownResolver.Resolve(root, owner);
 
     internal static void ApplyMetadata(string host, (uint Uid, uint Gid) owner, int? mode, long? timestamp, bool isSymlink) =>
         ApplyMetadata(host, owner, mode, timestamp is { } t ? (t, 0) : null, isSymlink);
@@ -179,6 +229,9 @@ public sealed class FileActionRunner(string root)
         return slash <= 0 ? "/" : trimmed[..slash];
     }
 }
+
+/// <summary>Where a copy reads from: a root directory and what of it is hidden (the context's .dockerignore).</summary>
+public sealed record CopySourceRoot(string Root, IPathFilter Filter);
 
 /// <summary>A file action could not be done (a source missing, a file in the way): the user's problem, said plainly.</summary>
 public sealed class FileActionException(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using Builder.Core.Context;
 using Builder.Core.Filesystem;
 
 namespace Builder.Core.Ops.Files;
@@ -5,21 +6,33 @@ namespace Builder.Core.Ops.Files;
 /// <summary>
 /// Copies files and trees from a source root into a destination as COPY does: types, modes,
 /// owners (unless a --chown owner is given) and modification times kept; symlinks copied as links,
-/// never followed; contents streamed. Destination paths given here are already resolved.
+/// never followed; files that are hard links of each other in the source stay linked; contents
+/// streamed. Entries the source's .dockerignore or the COPY's --exclude patterns name are skipped.
+/// Destination paths given here are already resolved.
 /// </summary>
-internal sealed class TreeCopier((uint Uid, uint Gid)? owner, int? mode, long? timestamp)
+internal sealed class TreeCopier((uint Uid, uint Gid)? owner, int? mode, long? timestamp, IPathFilter sourceFilter, IPathFilter excludes)
 {
     private const int BufferSize = 1 << 20;
+    private readonly Dictionary<(ulong Device, ulong Inode), string> _linked = [];
 
-    /// <summary>Copies what is inside <paramref name="sourceDir"/> into the existing <paramref name="targetDir"/>.</summary>
-    public async Task CopyContentsAsync(string sourceDir, string targetDir, CancellationToken ct)
+    /// <summary>
+    /// Copies what is inside <paramref name="sourceDir"/> into the existing <paramref name="targetDir"/>.
+    /// <paramref name="rootRelative"/> is the directory's path in the source root ("" for the root),
+    /// <paramref name="copyRelative"/> its path below the COPY's source ("" for the source itself).
+    /// </summary>
+    public async Task CopyContentsAsync(string sourceDir, string targetDir, string rootRelative, string copyRelative, CancellationToken ct)
     {
         foreach (var child in Children(sourceDir))
-            await CopyEntryAsync(Path.Combine(sourceDir, child), Path.Combine(targetDir, child), ct).ConfigureAwait(false);
+        {
+            var childRoot = Join(rootRelative, child);
+            var childCopy = Join(copyRelative, child);
+            if (IsSkipped(Path.Combine(sourceDir, child), childRoot, childCopy)) continue;
+            await CopyEntryAsync(Path.Combine(sourceDir, child), Path.Combine(targetDir, child), childRoot, childCopy, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Copies one entry (recursively for a directory) to <paramref name="target"/>, replacing what is there unless both are directories.</summary>
-    public async Task CopyEntryAsync(string source, string target, CancellationToken ct)
+    public async Task CopyEntryAsync(string source, string target, string rootRelative, string copyRelative, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var status = Native.LStat(source);
@@ -35,13 +48,22 @@ internal sealed class TreeCopier((uint Uid, uint Gid)? owner, int? mode, long? t
                 FileActionRunner.RemoveExisting(target);
                 Directory.CreateDirectory(target);
             }
-            await CopyContentsAsync(source, target, ct).ConfigureAwait(false);
+            await CopyContentsAsync(source, target, rootRelative, copyRelative, ct).ConfigureAwait(false);
             // Directory times last: creating children changed them.
             FileActionRunner.ApplyMetadata(target, targetOwner, targetMode, mtime, isSymlink: false);
             return;
         }
 
         FileActionRunner.RemoveExisting(target);
+        if (status.IsRegularFile && status.LinkCount > 1)
+        {
+            if (_linked.TryGetValue((status.Device, status.Inode), out var first))
+            {
+                Native.CreateHardLink(first, target);
+                return;
+            }
+            _linked[(status.Device, status.Inode)] = target;
+        }
         if (status.IsRegularFile)
             await CopyFileAsync(source, target, ct).ConfigureAwait(false);
         else if (status.IsSymlink)
@@ -51,6 +73,19 @@ internal sealed class TreeCopier((uint Uid, uint Gid)? owner, int? mode, long? t
         FileActionRunner.ApplyMetadata(target, targetOwner, status.IsSymlink ? null : targetMode, mtime, isSymlink: status.IsSymlink);
     }
 
+    /// <summary>Whether an entry below a copied directory is left out (.dockerignore of the source, or --exclude).</summary>
+    private bool IsSkipped(string host, string rootRelative, string copyRelative)
+    {
+        var byIgnore = sourceFilter.IsExcluded(rootRelative);
+        var byExclude = excludes.IsExcluded(copyRelative);
+        if (!byIgnore && !byExclude) return false;
+        // An excluded directory may still hold re-included entries ("!" patterns): it is walked, copying only those.
+        if (!Native.TryLStat(host, out var status) || !status.IsDirectory) return true;
+        return (byIgnore && !sourceFilter.MayContainIncluded(rootRelative)) || (byExclude && !excludes.MayContainIncluded(copyRelative));
+    }
+
+    private static string Join(string parent, string child) => parent.Length == 0 ? child : $"{parent}/{child}";
+
     private static async Task CopyFileAsync(string source, string target, CancellationToken ct)
     {
         await using var input = new FileStream(Native.OpenForReading(source), FileAccess.Read, BufferSize);
@@ -58,7 +93,7 @@ internal sealed class TreeCopier((uint Uid, uint Gid)? owner, int? mode, long? t
         await input.CopyToAsync(output, BufferSize, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Sorted, so the order files are written in (and hard-link-free inode order) never depends on the host's directory order.</summary>
+    /// <summary>Sorted, so the order files are written in never depends on the host's directory order.</summary>
     private static IEnumerable<string> Children(string dir) =>
         new DirectoryInfo(dir).EnumerateFileSystemInfos().Select(i => i.Name).Order(StringComparer.Ordinal);
 }
