@@ -186,8 +186,9 @@ internal sealed partial class StageConverter
         {
             return await _build.ResolveImageAsync(reference, _platform, ct).ConfigureAwait(false);
         }
-        catch (ImageNotFoundException e)
+        catch (Exception e) when (e is ImageNotFoundException or Builder.Core.Registry.RegistryException)
         {
+            // Not found, unreachable, unauthorised: the user's to fix, so name the image and the line.
             throw Error(at, $"failed to resolve source metadata for {reference}: {e.Message}");
         }
     }
