@@ -10,7 +10,11 @@ internal sealed partial class StageConverter
 {
     private async Task CopyAsync(CopyInstruction copy, CancellationToken ct)
     {
-        if (copy.Files.SourceContents.Count > 0) throw Error(copy, "COPY with a heredoc is not supported yet");
+        if (copy.Files.SourceContents.Count > 0)
+        {
+            CopyInline(copy, "COPY", copy.Files, copy.Chown, copy.Chmod);
+            return;
+        }
         if (copy.Parents) throw Error(copy, "COPY --parents is not supported yet");
         if (copy.Excludes.Count > 0) throw Error(copy, "COPY --exclude is not supported yet");
 
@@ -23,7 +27,11 @@ internal sealed partial class StageConverter
 
     private void Add(AddInstruction add)
     {
-        if (add.Files.SourceContents.Count > 0) throw Error(add, "ADD with a heredoc is not supported yet");
+        if (add.Files.SourceContents.Count > 0)
+        {
+            CopyInline(add, "ADD", add.Files, add.Chown, add.Chmod);
+            return;
+        }
         if (add.Checksum is not null) throw Error(add, "ADD --checksum is not supported yet");
         if (add.Excludes.Count > 0) throw Error(add, "ADD --exclude is not supported yet");
 

@@ -26,13 +26,16 @@ public static class BuildCommand
     private static readonly Option<string?> PlatformOption = new("--platform") { Description = "Target platform (os/arch[/variant])" };
     private static readonly Option<string[]> Labels = new("--label") { Description = "Set metadata for an image (KEY=VALUE)" };
     private static readonly Option<string?> IidFile = new("--iidfile") { Description = "Write the image ID to a file" };
+    private static readonly Option<string[]> Secrets = new("--secret") { Description = "Secret to expose to the build (id=ID,src=PATH or id=ID,env=VAR)" };
+    private static readonly Option<string[]> Ssh = new("--ssh") { Description = "SSH agent socket to expose to the build (default|ID[=SOCKET])" };
+    private static readonly Option<string[]> Allow = new("--allow") { Description = "Extra privileged entitlement (security.insecure)" };
     private static readonly Argument<string> ContextDir = new("CONTEXT") { Description = "The build context directory" };
 
     public static Command Create()
     {
         var command = new Command("build", "Build an image from a Dockerfile")
         {
-            File, Tags, Outputs, NoCache, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, ContextDir,
+            File, Tags, Outputs, NoCache, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, Secrets, Ssh, Allow, ContextDir,
         };
         command.SetAction((parse, ct) => RunAsync(parse, ct));
         return command;
@@ -70,6 +73,9 @@ public static class BuildCommand
             {
                 NoCache = parse.GetValue(NoCache),
                 SourceDateEpoch = sourceDateEpoch,
+                Secrets = new SecretSources(SessionOptions.ParseSecrets(parse.GetValue(Secrets) ?? [])),
+                SshAgents = SessionOptions.ParseSsh(parse.GetValue(Ssh) ?? []),
+                Entitlements = SessionOptions.ParseAllow(parse.GetValue(Allow) ?? []),
             };
             OpOutput result;
             try { result = await worker.Solver.SolveAsync(converted.Definition, session, ct); }

@@ -46,6 +46,7 @@ public sealed class Worker : IAsyncDisposable
         var images = new ImageStore(root);
         var snapshots = await OverlaySnapshotter.OpenAsync(root, ct).ConfigureAwait(false);
         await snapshots.CleanupAsync(ct).ConfigureAwait(false);
+        ExecWorker.RemoveLeftovers(ExecScratchDir(root));
         var layers = new LayerStore(root, content, snapshots, new LayerDiffer());
         var resolver = new ImageResolvers(new StoreImageResolver(images, content), new OciLayoutResolver(content));
 
@@ -54,11 +55,13 @@ public sealed class Worker : IAsyncDisposable
             new LocalSourceWorker(
                 patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
                 (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),
-            new ExecWorker(snapshots, new RuncExecutor(root)),
+            new ExecWorker(snapshots, new RuncExecutor(root), new CacheMounts(root.CacheMountsDir), ExecScratchDir(root)),
             new FileWorker(snapshots));
         var cache = new SqliteCacheRecords(root, async (id, token) => await snapshots.StatAsync(id, token).ConfigureAwait(false) is not null);
         return new Worker(root, content, images, snapshots, layers, resolver, new Solver.Solver(workers, cache));
     }
+
+    private static string ExecScratchDir(StateRoot root) => Path.Combine(root.TempDir, "exec");
 
     /// <summary>The exporter for one <c>-o type=…</c> output.</summary>
     public IExporter ExporterFor(string type, IReadOnlyDictionary<string, string> attributes, IReadOnlyList<string> names)
