@@ -25,8 +25,8 @@ internal static class SpecBuilder
         "/sys/firmware", "/sys/devices/virtual/powercap",
     ];
 
-    // RUN --security=insecure: what Docker's --privileged grants.
-    private static readonly string[] AllCapabilities =
+    // Capability names by number (linux/capability.h), for RUN --security=insecure.
+    private static readonly string[] CapabilityNames =
     [
         "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
         "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
@@ -37,6 +37,17 @@ internal static class SpecBuilder
         "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
         "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
     ];
+
+    /// <summary>
+    /// What Docker's --privileged grants: every capability this process may still hand on (its
+    /// bounding set — asking for more makes the runtime fail when builder itself runs confined).
+    /// </summary>
+    private static readonly Lazy<string[]> AllCapabilities = new(() =>
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapBnd:", StringComparison.Ordinal));
+        var bounding = line is null ? ulong.MaxValue : Convert.ToUInt64(line["CapBnd:".Length..].Trim(), 16);
+        return CapabilityNames.Where((_, bit) => (bounding & (1UL << bit)) != 0).ToArray();
+    });
 
     private static readonly string[] ReadonlyPaths =
         ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
@@ -80,7 +91,7 @@ internal static class SpecBuilder
             Env: Environment(spec.Env, user),
             Cwd: spec.WorkingDir.Length == 0 ? "/" : spec.WorkingDir,
             Capabilities: spec.Privileged
-                ? new CapabilitiesSpec(AllCapabilities, AllCapabilities, AllCapabilities)
+                ? new CapabilitiesSpec(AllCapabilities.Value, AllCapabilities.Value, AllCapabilities.Value)
                 : new CapabilitiesSpec(DefaultCapabilities, DefaultCapabilities, DefaultCapabilities),
             Rlimits: [new RlimitSpec("RLIMIT_NOFILE", Hard: openFilesLimit, Soft: openFilesLimit)],
             NoNewPrivileges: true);

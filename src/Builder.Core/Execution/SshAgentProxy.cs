@@ -42,7 +42,7 @@ public sealed class SshAgentProxy : IAsyncDisposable
     /// <summary>The socket to bind into the sandbox.</summary>
     public string SocketPath { get; }
 
-    /// <summary>Listens in <paramref name="directory"/> (created, removed on dispose) and forwards to <paramref name="upstreamSocket"/>.</summary>
+    /// <summary>Listens in <paramref name="directory"/> (private to root; removed on dispose) and forwards to <paramref name="upstreamSocket"/>.</summary>
     public static SshAgentProxy Start(string directory, string upstreamSocket, int uid, int gid, int mode) =>
         new(directory, upstreamSocket, uid, gid, mode);
 

@@ -12,7 +12,7 @@ namespace Builder.Core.Ops;
 /// extra mounts (other inputs, caches, secrets, SSH agents, tmpfs), the snapshot committed. Only the
 /// rootfs becomes the result; what the extra mounts hold never reaches a layer.
 /// </summary>
-/// <param name="scratchDir">a directory on the state root's filesystem for per-step scratch (writable bind layers, SSH sockets).</param>
+/// <param name="scratchDir">a directory on the state root's filesystem for per-step scratch (writable bind layers).</param>
 public sealed class ExecWorker(ISnapshotter snapshotter, IExecutor executor, CacheMounts cacheMounts, string scratchDir) : IOpWorker
 {
     public bool Cacheable => true;
@@ -127,7 +127,8 @@ public sealed class ExecWorker(ISnapshotter snapshotter, IExecutor executor, Cac
                 throw new ExecMountException($"no SSH key \"{options.Id}\" forwarded from the client (pass --ssh {options.Id}[=SOCKET])");
             return null;
         }
-        var proxy = SshAgentProxy.Start(Path.Combine(scratchDir, "ssh-" + Guid.NewGuid().ToString("N")), socket, options.Uid, options.Gid, options.Mode);
+        // A socket path must fit in 108 bytes, which a state root's path may not leave room for.
+        var proxy = SshAgentProxy.Start(Directory.CreateTempSubdirectory("builder-ssh-").FullName, socket, options.Uid, options.Gid, options.Mode);
         resources.Add(proxy);
         return new ExecMount(proxy.SocketPath, mount.Target, "bind", ["rbind", "nosuid", "nodev", "noexec"]);
     }
