@@ -104,6 +104,24 @@ public sealed class RunMountTests(BusyboxImage busybox, SharedStateRoot shared) 
     }
 
     [Fact]
+    public async Task A_cache_starts_from_its_from_source_and_with_the_owner_and_mode_asked()
+    {
+        var id = Unique();
+        _context.Write("Dockerfile", $"""
+            FROM busybox AS seed
+            RUN mkdir -p /pkgs && echo seeded > /pkgs/index
+            FROM busybox
+            RUN --mount=type=cache,id={id}-s,target=/c,from=seed,source=/pkgs cat /c/index > /seeded
+            RUN --mount=type=cache,id={id}-o,target=/o,uid=1000,gid=1000,mode=0700 stat -c '%u:%g %a' /o > /owner
+            """);
+
+        var image = await BuildOkAsync();
+
+        Assert.Equal("seeded\n", image.FileText("seeded"));
+        Assert.Equal("1000:1000 700\n", image.FileText("owner"));
+    }
+
+    [Fact]
     public async Task Locked_cache_users_take_turns_and_private_ones_get_their_own_directory()
     {
         // One build, two independent stages run in parallel over the same cache ids: the private

@@ -1,7 +1,6 @@
 using Builder.Core.Execution;
 using Builder.Core.Filesystem;
 using Builder.Core.Graph;
-using Builder.Core.Ops.Files;
 using Builder.Core.Snapshots;
 using Builder.Core.Solver;
 
@@ -141,13 +140,11 @@ public sealed class ExecWorker(ISnapshotter snapshotter, IExecutor executor, Cac
         var seed = SeedOf(options, seedInput);
         var lease = await cacheMounts.AcquireAsync(options.Id, seed, options.Sharing, async (dir, token) =>
         {
+            if (seedInput is not null && await RootOfAsync(seedInput, resources, token).ConfigureAwait(false) is { } from)
+                await CopyTreeAsync(from, dir, token).ConfigureAwait(false);
+            // After the copy, which gives the directory its source root's owner and mode.
             Native.SetOwner(dir, (uint)options.Uid, (uint)options.Gid);
             Native.SetMode(dir, (uint)options.Mode);
-            if (seedInput is not null && await RootOfAsync(seedInput, resources, token).ConfigureAwait(false) is { } from)
-            {
-                var copy = new CopyAction(0, "/", "/", new CopyOptions(DirContentsOnly: true, AllowWildcard: false, CreateDestPath: true));
-                await new FileActionRunner(dir).ApplyAsync(copy, _ => from, token).ConfigureAwait(false);
-            }
         }, ct).ConfigureAwait(false);
         resources.Add(lease);
 
@@ -155,6 +152,17 @@ public sealed class ExecWorker(ISnapshotter snapshotter, IExecutor executor, Cac
         var source = RootedPath.Resolve(lease.Path, mount.Selector);
         Directory.CreateDirectory(source);
         return new ExecMount(source, mount.Target, "bind", ["rbind", mount.ReadOnly ? "ro" : "rw"]);
+    }
+
+    /// <summary>Copies a tree with owners, modes, links and times (cp -a): a cache's first content from its <c>from</c>.</summary>
+    private static async Task CopyTreeAsync(string from, string to, CancellationToken ct)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("cp") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-a", "--", from.TrimEnd('/') + "/.", to }) start.ArgumentList.Add(arg);
+        using var cp = System.Diagnostics.Process.Start(start) ?? throw new ExecMountException("could not start cp to seed a cache mount");
+        var errors = await cp.StandardError.ReadToEndAsync(ct).ConfigureAwait(false);
+        await cp.WaitForExitAsync(ct).ConfigureAwait(false);
+        if (cp.ExitCode != 0) throw new ExecMountException($"seeding a cache mount from its source failed: {errors.Trim()}");
     }
 
     private static string SeedOf(CacheMountOptions options, OpOutput? from)
