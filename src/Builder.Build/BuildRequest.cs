@@ -1,5 +1,7 @@
 using Builder.Frontends.Dockerfile.Conversion;
 
+using Builder.Core.Solver;
+
 namespace Builder.Build;
 
 /// <summary>
@@ -38,6 +40,18 @@ public sealed record BuildRequest(string DockerfileText, string DockerfileName)
 
     /// <summary>--pull: ask registries for every base image even when it is stored locally.</summary>
     public bool AlwaysPull { get; init; }
+
+    /// <summary>--secret: where each secret's value is read from, in the engine's process, only by the step that mounts it.</summary>
+    public IReadOnlyList<SecretSource> Secrets { get; init; } = [];
+
+    /// <summary>--ssh: agent id → socket path.</summary>
+    public IReadOnlyDictionary<string, string> SshAgents { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>--allow: entitlements granted to this build (security.insecure).</summary>
+    public IReadOnlySet<string> Entitlements { get; init; } = new HashSet<string>();
+
+    /// <summary>Whether the build hands the sandbox something only this client has (secrets, agent sockets).</summary>
+    public bool UsesClientSession => Secrets.Count > 0 || SshAgents.Count > 0;
 
     public DateTimeOffset? SourceDateEpoch { get; init; }
 

@@ -25,6 +25,9 @@ public sealed class BuildRunner(Worker worker)
         {
             NoCache = request.NoCache,
             SourceDateEpoch = request.SourceDateEpoch,
+            Secrets = new SecretSources(request.Secrets),
+            SshAgents = request.SshAgents,
+            Entitlements = request.Entitlements,
         };
         OpOutput result;
         try { result = await worker.Solver.SolveAsync(converted.Definition, session, ct).ConfigureAwait(false); }

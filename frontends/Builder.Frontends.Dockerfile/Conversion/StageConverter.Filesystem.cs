@@ -9,31 +9,6 @@ namespace Builder.Frontends.Dockerfile.Conversion;
 /// <summary>The instructions that change the filesystem: each adds one vertex over the stage's current one.</summary>
 internal sealed partial class StageConverter
 {
-    private void Run(RunInstruction run)
-    {
-        EnsureRunnablePlatform(run);
-        if (run.Mounts.Count > 0) throw Error(run, "RUN --mount is not supported yet");
-        if (run.Heredocs.Count > 0) throw Error(run, "RUN with a heredoc is not supported yet");
-        if (run.Security is { } security && security != "sandbox") throw Error(run, $"RUN --security={security} needs the security.insecure entitlement, which builder does not grant");
-
-        var network = ExpandOptional(run.Network, run) ?? "default";
-        if (network is not ("default" or "none" or "host")) throw Error(run, $"invalid RUN --network \"{network}\": expected default, none or host");
-
-        var args = run.Command.IsExecForm ? run.Command.Args : [.. Shell, string.Join(' ', run.Command.Args)];
-        if (args.Count == 0) throw Error(run, "RUN needs a command");
-        var runArgs = _scope.ArgsForRun(Env);
-        var env = WithDefaultPath(Env).Concat(runArgs.Select(a => $"{a.Key}={a.Value}"));
-
-        var meta = new ExecMeta([.. args], [.. env], WorkingDir, _config.Config.User ?? "", network);
-        var rootMount = new ExecMountSpec("/", _fs is null ? -1 : 0);
-        var step = NextStep($"RUN {string.Join(' ', run.Command.Args)}");
-        _fs = new Vertex(new ExecOp(meta, [rootMount]), _fs is null ? [] : [_fs], step, Location(run));
-
-        // BuildKit's history form: build args in scope are listed as "|N K=V" before the command.
-        var argsPrefix = runArgs.Count > 0 ? $"|{runArgs.Count} {string.Join(' ', runArgs.Select(a => $"{a.Key}={a.Value}"))} " : "";
-        AddHistory($"RUN {argsPrefix}{string.Join(' ', args)} # buildkit", emptyLayer: false);
-    }
-
     /// <summary>A RUN for another architecture needs an emulator; without one it would only fail later with "exec format error".</summary>
     private void EnsureRunnablePlatform(Instruction run)
     {
@@ -45,7 +20,11 @@ internal sealed partial class StageConverter
 
     private async Task CopyAsync(CopyInstruction copy, CancellationToken ct)
     {
-        if (copy.Files.SourceContents.Count > 0) throw Error(copy, "COPY with a heredoc is not supported yet");
+        if (copy.Files.SourceContents.Count > 0)
+        {
+            CopyInline(copy, "COPY", copy.Files, copy.Chown, copy.Chmod);
+            return;
+        }
 
         var from = ExpandOptional(copy.From, copy);
         var (source, fromContext) = from is null ? (_build.Context, true) : await CopySourceAsync(from, copy, ct).ConfigureAwait(false);
@@ -65,7 +44,11 @@ internal sealed partial class StageConverter
 
     private void Add(AddInstruction add)
     {
-        if (add.Files.SourceContents.Count > 0) throw Error(add, "ADD with a heredoc is not supported yet");
+        if (add.Files.SourceContents.Count > 0)
+        {
+            CopyInline(add, "ADD", add.Files, add.Chown, add.Chmod);
+            return;
+        }
 
         var sources = add.Files.SourcePaths.Select(p => Expand(p, add)).ToList();
         var checksum = ExpandOptional(add.Checksum, add);

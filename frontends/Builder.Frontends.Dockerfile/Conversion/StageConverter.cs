@@ -54,7 +54,7 @@ internal sealed partial class StageConverter
     {
         switch (instruction)
         {
-            case RunInstruction run: Run(run); break;
+            case RunInstruction run: return RunAsync(run, ct);
             case CopyInstruction copy: return CopyAsync(copy, ct);
             case AddInstruction add: Add(add); break;
             case WorkdirInstruction workdir: Workdir(workdir); break;

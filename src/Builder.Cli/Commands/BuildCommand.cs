@@ -29,13 +29,16 @@ public static class BuildCommand
     private static readonly Option<bool> Pull = new("--pull") { Description = "Always attempt to pull all referenced images" };
     private static readonly Option<string?> IidFile = new("--iidfile") { Description = "Write the image ID to a file" };
     private static readonly Option<string?> MetadataFile = new("--metadata-file") { Description = "Write build result metadata (image and config digests) to a JSON file" };
+    private static readonly Option<string[]> Secrets = new("--secret") { Description = "Secret to expose to the build (id=ID,src=PATH or id=ID,env=VAR)" };
+    private static readonly Option<string[]> Ssh = new("--ssh") { Description = "SSH agent socket to expose to the build (default|ID[=SOCKET])" };
+    private static readonly Option<string[]> Allow = new("--allow") { Description = "Extra privileged entitlement (security.insecure)" };
     private static readonly Argument<string> ContextDir = new("CONTEXT") { Description = "The build context directory" };
 
     public static Command Create()
     {
         var command = new Command("build", "Build an image from a Dockerfile")
         {
-            File, Tags, Outputs, NoCache, Push, Pull, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, MetadataFile, ContextDir,
+            File, Tags, Outputs, NoCache, Push, Pull, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, MetadataFile, Secrets, Ssh, Allow, ContextDir,
         };
         command.SetAction((parse, ct) => RunAsync(parse, ct));
         return command;
@@ -82,6 +85,9 @@ public static class BuildCommand
             LocalDirectories = LocalDirectories(contextDir, namedContexts),
             Outputs = PlanOutputs(parse.GetValue(Outputs) ?? [], parse.GetValue(Tags) ?? [], parse.GetValue(Push)),
             AlwaysPull = parse.GetValue(Pull),
+            Secrets = SessionOptions.ParseSecrets(parse.GetValue(Secrets) ?? []),
+            SshAgents = SessionOptions.ParseSsh(parse.GetValue(Ssh) ?? []),
+            Entitlements = SessionOptions.ParseAllow(parse.GetValue(Allow) ?? []),
             NoCache = parse.GetValue(NoCache),
             SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
         };

@@ -20,6 +20,10 @@ public static class RemoteBuild
 {
     public static async Task<BuildResult> RunAsync(DaemonClient client, BuildRequest request, IBuildProgress progress, CancellationToken ct)
     {
+        // Secrets and agent sockets are read from this client's files and environment; the daemon
+        // has no channel to ask for them yet, and silently building without them would be wrong.
+        if (request.UsesClientSession)
+            throw new Builder.Cli.Commands.CliException("--secret and --ssh are not supported through the daemon yet: build with BUILDER_HOST=embedded");
         var session = Guid.NewGuid().ToString("N");
         var uploads = new List<ContextUploader>();
         try

@@ -62,6 +62,7 @@ public sealed class Worker : IAsyncDisposable
         await executor.RemoveLeftoversAsync(ct).ConfigureAwait(false);
         var snapshots = await OverlaySnapshotter.OpenAsync(root, ct).ConfigureAwait(false);
         await snapshots.CleanupAsync(ct).ConfigureAwait(false);
+        ExecWorker.RemoveLeftovers(ExecScratchDir(root));
         var layers = new LayerStore(root, content, snapshots, new LayerDiffer());
         var registries = new RegistryClientFactory(RegistryOptions.FromEnvironment());
         var registry = new RegistryImageResolver(registries, content, new BlobLocations(root));
@@ -72,12 +73,14 @@ public sealed class Worker : IAsyncDisposable
             new LocalSourceWorker(
                 patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
                 (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),
-            new ExecWorker(snapshots, executor),
+            new ExecWorker(snapshots, executor, new CacheMounts(root.CacheMountsDir), ExecScratchDir(root)),
             new FileWorker(snapshots),
             new HttpSourceWorker(snapshots, root.TempDir));
         var cache = new SqliteCacheRecords(root, async (id, token) => await snapshots.StatAsync(id, token).ConfigureAwait(false) is not null);
         return new Worker(root, content, images, snapshots, layers, resolver, new Solver.Solver(workers, cache), registries);
     }
+
+    private static string ExecScratchDir(StateRoot root) => Path.Combine(root.TempDir, "exec");
 
     /// <summary>The exporter for one <c>-o type=…</c> output.</summary>
     public IExporter ExporterFor(string type, IReadOnlyDictionary<string, string> attributes, IReadOnlyList<string> names)

@@ -16,6 +16,9 @@ public interface IExecutor
 /// <param name="Env">KEY=VALUE; PATH gets Docker's default when absent.</param>
 /// <param name="WorkingDir">absolute; created if missing.</param>
 /// <param name="User">as written in the Dockerfile: "", name, uid, name:group, uid:gid.</param>
+/// <param name="Secrets">secrets for this run only: kept in memory (a tmpfs holds the runtime bundle
+/// while any are given), never written to persistent storage.</param>
+/// <param name="Privileged">RUN --security=insecure: every capability, no masked or read-only kernel paths.</param>
 public sealed record ExecSpec(
     string RootfsPath,
     IReadOnlyList<string> Args,
@@ -25,7 +28,19 @@ public sealed record ExecSpec(
     NetworkMode Network,
     IReadOnlyList<ExecMount> Mounts,
     string Hostname = "buildkitsandbox",
-    TimeSpan? Timeout = null);
+    TimeSpan? Timeout = null,
+    IReadOnlyList<ExecSecret>? Secrets = null,
+    bool Privileged = false);
+
+/// <summary>
+/// A secret given to one run: a read-only file at <paramref name="Destination"/> (owned by
+/// <paramref name="Uid"/>:<paramref name="Gid"/>, <paramref name="Mode"/> bits) when it is set, and the
+/// environment variable <paramref name="EnvName"/> when that is set.
+/// </summary>
+public sealed record ExecSecret(string? Destination, string? EnvName, byte[] Data, int Uid = 0, int Gid = 0, int Mode = 0x100)
+{
+    public override string ToString() => $"ExecSecret {{ Destination = {Destination}, EnvName = {EnvName} }}"; // never the bytes
+}
 
 public enum NetworkMode
 {
@@ -35,7 +50,7 @@ public enum NetworkMode
     None,
 }
 
-/// <param name="Type">"bind" or "tmpfs".</param>
+/// <param name="Type">"bind" or "tmpfs" (options may then carry <c>size=</c>).</param>
 public sealed record ExecMount(string Source, string Destination, string Type, IReadOnlyList<string> Options);
 
 /// <summary>Where a sandboxed process's output goes, chunk by chunk as it arrives.</summary>

@@ -66,9 +66,18 @@ public sealed class RuncExecutor : IExecutor
         var bundle = Path.Combine(_executorDir, id);
         Directory.CreateDirectory(RuntimeStateDir);
         Directory.CreateDirectory(bundle);
+        // With secrets, the whole bundle (config.json with secret env, secret files, the runtime's own
+        // state, which copies the config) lives in memory: nothing of a secret touches the disk.
+        var inMemory = spec.Secrets is { Count: > 0 };
+        var runtimeRoot = inMemory ? Path.Combine(bundle, RuntimeStateName) : RuntimeStateDir;
         MountPointStubs? stubs = null;
         try
         {
+            if (inMemory)
+            {
+                Filesystem.Native.Mount("tmpfs", bundle, "tmpfs", 0, "mode=0700,size=64m");
+                spec = WithSecrets(spec, WriteSecretFiles(bundle, spec.Secrets!));
+            }
             var user = UserResolver.ResolveInRootfs(spec.RootfsPath, spec.User);
             WorkingDirectory.EnsureExists(spec.RootfsPath, spec.WorkingDir, user);
             var files = await SandboxFiles.WriteAsync(bundle, spec.Hostname, spec.Network, _hostResolvConf, ct);
@@ -76,15 +85,67 @@ public sealed class RuncExecutor : IExecutor
             await RuntimeSpecJson.WriteAsync(runtimeSpec, Path.Combine(bundle, "config.json"), ct);
 
             stubs = MountPointStubs.Create(spec.RootfsPath, SpecBuilder.MountTargets(runtimeSpec));
-            return await RunContainerAsync(id, bundle, spec.Timeout, output, ct);
+            return await RunContainerAsync(id, bundle, runtimeRoot, spec.Timeout, output, ct);
         }
         finally
         {
-            await DeleteContainerAsync(id);
+            await DeleteContainerAsync(id, runtimeRoot);
             await RunCgroup.For(_cgroupParent, id).RemoveLeftoversAsync();
             stubs?.Remove();
+            if (inMemory) UnmountBundle(bundle);
             Directory.Delete(bundle, recursive: true);
         }
+    }
+
+    // The runtime's state directory inside an in-memory bundle.
+    private const string RuntimeStateName = "runtime-state";
+
+    /// <summary>Writes each file secret into the (in-memory) bundle with its owner and mode; returns host path per secret.</summary>
+    private static IReadOnlyList<string?> WriteSecretFiles(string bundle, IReadOnlyList<ExecSecret> secrets)
+    {
+        var dir = Path.Combine(bundle, "secrets");
+        Directory.CreateDirectory(dir);
+        var paths = new List<string?>();
+        for (var i = 0; i < secrets.Count; i++)
+        {
+            var secret = secrets[i];
+            if (secret.Destination is null)
+            {
+                paths.Add(null);
+                continue;
+            }
+            var path = Path.Combine(dir, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.WriteAllBytes(path, secret.Data);
+            Filesystem.Native.SetOwner(path, (uint)secret.Uid, (uint)secret.Gid);
+            Filesystem.Native.SetMode(path, (uint)secret.Mode);
+            paths.Add(path);
+        }
+        return paths;
+    }
+
+    private static ExecSpec WithSecrets(ExecSpec spec, IReadOnlyList<string?> files)
+    {
+        var mounts = spec.Mounts.ToList();
+        var env = spec.Env.ToList();
+        for (var i = 0; i < spec.Secrets!.Count; i++)
+        {
+            var secret = spec.Secrets[i];
+            if (files[i] is { } file)
+                mounts.Add(new ExecMount(file, secret.Destination!, "bind", ["rbind", "ro", "nosuid", "nodev", "noexec"]));
+            if (secret.EnvName is { } name)
+            {
+                env.RemoveAll(e => e.StartsWith(name + "=", StringComparison.Ordinal));
+                env.Add($"{name}={System.Text.Encoding.UTF8.GetString(secret.Data)}");
+            }
+        }
+        return spec with { Mounts = mounts, Env = env };
+    }
+
+    private static void UnmountBundle(string bundle)
+    {
+        try { Filesystem.Native.Unmount(bundle, detach: false); }
+        catch (Filesystem.NativeException e) when (e.Errno == Tmds.Linux.LibC.EBUSY) { Filesystem.Native.Unmount(bundle, detach: true); }
+        catch (Filesystem.NativeException e) when (e.Errno == Tmds.Linux.LibC.EINVAL || e.Errno == Tmds.Linux.LibC.ENOENT) { }
     }
 
     /// <summary>
@@ -98,7 +159,7 @@ public sealed class RuncExecutor : IExecutor
         if (Directory.Exists(RuntimeStateDir))
             foreach (var container in Directory.EnumerateDirectories(RuntimeStateDir))
             {
-                try { await RunRuntimeCommandAsync(["kill", "--all", Path.GetFileName(container), "KILL"]); }
+                try { await RunRuntimeCommandAsync(RuntimeStateDir, ["kill", "--all", Path.GetFileName(container), "KILL"]); }
                 catch (ExecutionException) { }
             }
         if (!Directory.Exists(_executorDir))
@@ -109,8 +170,11 @@ public sealed class RuncExecutor : IExecutor
             if (bundle == RuntimeStateDir)
                 continue;
             var id = Path.GetFileName(bundle);
-            await DeleteContainerAsync(id);
+            // A run with secrets kept the runtime's state inside its in-memory bundle.
+            var ownState = Path.Combine(bundle, RuntimeStateName);
+            await DeleteContainerAsync(id, Directory.Exists(ownState) ? ownState : RuntimeStateDir);
             await RunCgroup.For(_cgroupParent, id).RemoveLeftoversAsync();
+            UnmountBundle(bundle);
             Directory.Delete(bundle, recursive: true);
         }
     }
@@ -125,10 +189,10 @@ public sealed class RuncExecutor : IExecutor
             throw new ExecutionException($"rootfs {spec.RootfsPath} does not exist");
     }
 
-    private async Task<int> RunContainerAsync(string id, string bundle, TimeSpan? timeout, IExecOutput output, CancellationToken ct)
+    private async Task<int> RunContainerAsync(string id, string bundle, string runtimeRoot, TimeSpan? timeout, IExecOutput output, CancellationToken ct)
     {
         var logPath = Path.Combine(bundle, "runtime.log");
-        using var runtime = StartRuntime(["--log", logPath, "--log-format", "json", "run", "--bundle", bundle, id]);
+        using var runtime = StartRuntime(runtimeRoot, ["--log", logPath, "--log-format", "json", "run", "--bundle", bundle, id]);
         // No terminal, no input: the process reads end-of-file, like a RUN step under BuildKit.
         runtime.StandardInput.Close();
 
@@ -143,7 +207,7 @@ public sealed class RuncExecutor : IExecutor
         }
         catch (OperationCanceledException)
         {
-            await KillContainerAsync(id, runtime);
+            await KillContainerAsync(id, runtimeRoot, runtime);
             await pumps; // rethrows the output's failure when that is what stopped the run
             ct.ThrowIfCancellationRequested();
             throw new ExecutionException($"the process did not finish within {timeout} and was killed");
@@ -160,12 +224,12 @@ public sealed class RuncExecutor : IExecutor
     /// Kills every process in the container. Retried because a cancel can arrive while the runtime is
     /// still creating the container, when there is nothing yet to kill.
     /// </summary>
-    private async Task KillContainerAsync(string id, Process runtime)
+    private async Task KillContainerAsync(string id, string runtimeRoot, Process runtime)
     {
         var deadline = Stopwatch.StartNew();
         while (!runtime.HasExited && deadline.Elapsed < KillGiveUp)
         {
-            await RunRuntimeCommandAsync(["kill", "--all", id, "KILL"]);
+            await RunRuntimeCommandAsync(runtimeRoot, ["kill", "--all", id, "KILL"]);
             using var wait = new CancellationTokenSource(KillRetryInterval);
             try
             {
@@ -184,11 +248,11 @@ public sealed class RuncExecutor : IExecutor
     }
 
     // --force also kills what is still running; a container that never got created is not an error here.
-    private async Task DeleteContainerAsync(string id)
+    private async Task DeleteContainerAsync(string id, string runtimeRoot)
     {
         try
         {
-            await RunRuntimeCommandAsync(["delete", "--force", id]);
+            await RunRuntimeCommandAsync(runtimeRoot, ["delete", "--force", id]);
         }
         catch (ExecutionException)
         {
@@ -197,15 +261,15 @@ public sealed class RuncExecutor : IExecutor
         }
     }
 
-    private async Task RunRuntimeCommandAsync(IReadOnlyList<string> args)
+    private async Task RunRuntimeCommandAsync(string runtimeRoot, IReadOnlyList<string> args)
     {
-        using var command = StartRuntime(args);
+        using var command = StartRuntime(runtimeRoot, args);
         command.StandardInput.Close();
         await Task.WhenAll(command.StandardOutput.ReadToEndAsync(), command.StandardError.ReadToEndAsync());
         await command.WaitForExitAsync();
     }
 
-    private Process StartRuntime(IReadOnlyList<string> args)
+    private Process StartRuntime(string runtimeRoot, IReadOnlyList<string> args)
     {
         var startInfo = new ProcessStartInfo(_runtime)
         {
@@ -215,7 +279,7 @@ public sealed class RuncExecutor : IExecutor
             UseShellExecute = false,
         };
         startInfo.ArgumentList.Add("--root");
-        startInfo.ArgumentList.Add(RuntimeStateDir);
+        startInfo.ArgumentList.Add(runtimeRoot);
         foreach (var arg in args)
             startInfo.ArgumentList.Add(arg);
         try

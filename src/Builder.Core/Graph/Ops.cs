@@ -46,18 +46,23 @@ public sealed record ExecOp(ExecMeta Meta, ImmutableArray<ExecMountSpec> Mounts)
 /// <param name="Env">KEY=VALUE, in order.</param>
 /// <param name="User">as written: name, uid, name:group or uid:gid; resolved inside the rootfs.</param>
 /// <param name="Network">"default", "none" or "host".</param>
+/// <param name="Security">"sandbox" (default confinement) or "insecure" (all capabilities, no masked
+/// paths; needs the <c>security.insecure</c> entitlement at solve time).</param>
 public sealed record ExecMeta(
     ImmutableArray<string> Args,
     ImmutableArray<string> Env,
     string Cwd,
     string User,
-    string Network);
+    string Network,
+    string Security = "sandbox");
 
 /// <summary>
 /// A mount of an exec. The mount at <c>/</c> is the rootfs and is the op's output.
-/// <paramref name="Input"/> indexes the vertex inputs (-1: none, e.g. tmpfs or cache).
-/// <paramref name="Selector"/> is a path inside that input to mount instead of its root.
-/// <paramref name="Type"/> is "bind" (default), "cache", "tmpfs", "secret" or "ssh".
+/// <paramref name="Input"/> indexes the vertex inputs (-1: none, e.g. tmpfs, secret, or a cache without <c>from</c>).
+/// <paramref name="Selector"/> is a path inside that input (for a cache: inside the cache directory) to mount instead of its root.
+/// <paramref name="Type"/> is "bind" (default), "cache", "tmpfs", "secret" or "ssh"; the matching options record is set for the last four.
+/// A writable bind (<paramref name="ReadOnly"/> false, not at <c>/</c>) gets a scratch layer whose writes are discarded.
+/// None of these fields carries secret content or cache content: only names of where to get them at run time.
 /// </summary>
 public sealed record ExecMountSpec(
     string Target,
@@ -65,7 +70,31 @@ public sealed record ExecMountSpec(
     string Selector = "",
     bool ReadOnly = false,
     string Type = "bind",
-    string? CacheId = null);
+    CacheMountOptions? Cache = null,
+    SecretMountOptions? Secret = null,
+    SshMountOptions? Ssh = null,
+    TmpfsMountOptions? Tmpfs = null);
+
+/// <summary>
+/// A persistent directory shared by builds under <paramref name="Id"/>. <paramref name="Sharing"/>: "shared"
+/// (concurrent users see one directory), "private" (a concurrent user gets a directory of its own) or
+/// "locked" (users take turns). A new directory is created with <paramref name="Uid"/>, <paramref name="Gid"/>
+/// and <paramref name="Mode"/> (octal bits), seeded with the mount's input when it has one.
+/// </summary>
+public sealed record CacheMountOptions(string Id, string Sharing = "shared", int Uid = 0, int Gid = 0, int Mode = 0x1ED /* 0755 */);
+
+/// <summary>
+/// A build secret by <paramref name="Id"/>, provided by the client at solve time: a file at the mount's target
+/// (mode/uid/gid as given) and/or the value of environment variable <paramref name="Env"/>; the mount's target is
+/// empty when only the variable is wanted. A missing optional secret is skipped; a missing required one fails the step.
+/// </summary>
+public sealed record SecretMountOptions(string Id, bool Required = false, string? Env = null, int Uid = 0, int Gid = 0, int Mode = 0x100 /* 0400 */);
+
+/// <summary>An SSH agent socket the client forwards under <paramref name="Id"/> ("default": its SSH_AUTH_SOCK).</summary>
+public sealed record SshMountOptions(string Id = "default", bool Required = false, int Uid = 0, int Gid = 0, int Mode = 0x180 /* 0600 */);
+
+/// <param name="SizeBytes">the tmpfs size limit; 0 = the kernel's default (half of RAM).</param>
+public sealed record TmpfsMountOptions(long SizeBytes = 0);
 
 /// <summary>
 /// Filesystem actions applied in order to <paramref name="BaseInput"/> (-1 = an empty filesystem):

@@ -22,6 +22,15 @@ public sealed class SolveSession
     /// <summary>SOURCE_DATE_EPOCH, when set: timestamps in produced layers and config.</summary>
     public DateTimeOffset? SourceDateEpoch { get; init; }
 
+    /// <summary>Build secrets the client offers (RUN --mount=type=secret); fetched only by the steps that mount them.</summary>
+    public ISecretProvider Secrets { get; init; } = SecretSources.None;
+
+    /// <summary>SSH agent sockets the client forwards (RUN --mount=type=ssh): id → socket path on this host.</summary>
+    public IReadOnlyDictionary<string, string> SshAgents { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Entitlements granted to this build (<c>--allow</c>), e.g. <see cref="Solver.Entitlements.SecurityInsecure"/>.</summary>
+    public IReadOnlySet<string> Entitlements { get; init; } = new HashSet<string>();
+
     /// <summary>Per-session values ops want to remember across vertices of one build (e.g. context checksummers).</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, object> Items { get; } = new();
 }
