@@ -1,4 +1,5 @@
 using System.Text;
+using Builder.Core.Filesystem;
 using static Tmds.Linux.LibC;
 
 namespace Builder.Core.Execution;
@@ -14,7 +15,7 @@ internal static class WorkingDirectory
     {
         if (workingDir.Length == 0)
             return;
-        var hostPath = RootfsPath.Resolve(rootfs, workingDir);
+        var hostPath = RootedPath.Resolve(rootfs, workingDir);
         var missing = new Stack<string>();
         for (var path = hostPath; !Path.Exists(path); path = Path.GetDirectoryName(path)!)
             missing.Push(path);
