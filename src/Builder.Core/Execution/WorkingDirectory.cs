@@ -1,6 +1,4 @@
-using System.Text;
 using Builder.Core.Filesystem;
-using static Tmds.Linux.LibC;
 
 namespace Builder.Core.Execution;
 
@@ -27,12 +25,15 @@ internal static class WorkingDirectory
         }
     }
 
-    private static unsafe void ChangeOwner(string path, uint uid, uint gid)
+    private static void ChangeOwner(string path, uint uid, uint gid)
     {
-        fixed (byte* p = Encoding.UTF8.GetBytes(path + '\0'))
+        try
         {
-            if (lchown(p, uid, gid) != 0)
-                throw new ExecutionException($"cannot change the owner of the working directory {path} (errno {Tmds.Linux.LibC.errno})");
+            Native.SetOwner(path, uid, gid);
+        }
+        catch (NativeException e)
+        {
+            throw new ExecutionException($"cannot change the owner of the working directory {path} (errno {e.Errno})", e);
         }
     }
 }
