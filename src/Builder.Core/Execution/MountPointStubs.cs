@@ -1,4 +1,5 @@
 using System.Text;
+using Builder.Core.Filesystem;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -34,7 +35,7 @@ internal sealed class MountPointStubs
             foreach (var target in targets)
             {
                 if (!seen.Any(earlier => IsBeneath(target.Destination, earlier)))
-                    stubs.CreateMissing(RootfsPath.Resolve(rootfs, target.Destination), target.IsFile);
+                    stubs.CreateMissing(RootedPath.Resolve(rootfs, target.Destination), target.IsFile);
                 seen.Add(target.Destination);
             }
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Builder.Core.Filesystem;
 
 namespace Builder.Core.Execution;
 
@@ -98,7 +99,7 @@ public static class UserResolver
 
     private static string? ReadInside(string rootfs, string path)
     {
-        var hostPath = RootfsPath.Resolve(rootfs, path);
+        var hostPath = RootedPath.Resolve(rootfs, path);
         return File.Exists(hostPath) ? File.ReadAllText(hostPath) : null;
     }
 }

@@ -1,5 +1,4 @@
-using System.Text;
-using static Tmds.Linux.LibC;
+using Builder.Core.Filesystem;
 
 namespace Builder.Core.Execution;
 
@@ -14,7 +13,7 @@ internal static class WorkingDirectory
     {
         if (workingDir.Length == 0)
             return;
-        var hostPath = RootfsPath.Resolve(rootfs, workingDir);
+        var hostPath = RootedPath.Resolve(rootfs, workingDir);
         var missing = new Stack<string>();
         for (var path = hostPath; !Path.Exists(path); path = Path.GetDirectoryName(path)!)
             missing.Push(path);
@@ -26,12 +25,15 @@ internal static class WorkingDirectory
         }
     }
 
-    private static unsafe void ChangeOwner(string path, uint uid, uint gid)
+    private static void ChangeOwner(string path, uint uid, uint gid)
     {
-        fixed (byte* p = Encoding.UTF8.GetBytes(path + '\0'))
+        try
         {
-            if (lchown(p, uid, gid) != 0)
-                throw new ExecutionException($"cannot change the owner of the working directory {path} (errno {Tmds.Linux.LibC.errno})");
+            Native.SetOwner(path, uid, gid);
+        }
+        catch (NativeException e)
+        {
+            throw new ExecutionException($"cannot change the owner of the working directory {path} (errno {e.Errno})", e);
         }
     }
 }

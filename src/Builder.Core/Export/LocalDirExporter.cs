@@ -1,3 +1,4 @@
+using Builder.Core.Filesystem;
 using Builder.Core.Snapshots;
 
 namespace Builder.Core.Export;
@@ -15,42 +16,49 @@ public sealed class LocalDirExporter(ISnapshotter snapshotter, string destinatio
         if (output.SnapshotId is null) return new ExportResult(null, null);
 
         await using var view = await snapshotter.ViewAsync(output.SnapshotId, ct).ConfigureAwait(false);
-        var directories = new List<(string Target, FileStatus Status)>();
-        foreach (var (source, name, status) in FileTree.SortedEntries(view.MountPath))
+        await CopyChildrenAsync(view.MountPath, destination, ct).ConfigureAwait(false);
+        return new ExportResult(null, null);
+    }
+
+    /// <summary>Copies what is inside <paramref name="sourceDir"/>, siblings in ordinal order.</summary>
+    private static async Task CopyChildrenAsync(string sourceDir, string targetDir, CancellationToken ct)
+    {
+        foreach (var name in Directory.EnumerateFileSystemEntries(sourceDir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal))
         {
             ct.ThrowIfCancellationRequested();
-            var target = Path.Combine(destination, name);
-            if (status.Kind == FileKind.Directory)
+            var source = Path.Combine(sourceDir, name);
+            var target = Path.Combine(targetDir, name);
+            var status = Native.LStat(source);
+            if (status.IsDirectory)
             {
                 RemoveUnlessDirectory(target);
                 Directory.CreateDirectory(target);
-                directories.Add((target, status));
+                await CopyChildrenAsync(source, target, ct).ConfigureAwait(false);
+                // After the children: creating them changed the directory's mtime.
+                ApplyMetadata(target, status);
                 continue;
             }
             RemoveExisting(target);
             if (await CreateAsync(source, target, status, ct).ConfigureAwait(false)) ApplyMetadata(target, status);
         }
-        // Directories last, deepest first: creating their children would change their mtimes.
-        for (var i = directories.Count - 1; i >= 0; i--) ApplyMetadata(directories[i].Target, directories[i].Status);
-        return new ExportResult(null, null);
     }
 
     /// <returns>false for what cannot be recreated: sockets, and devices when not root (as with cp -a).</returns>
     private static async Task<bool> CreateAsync(string source, string target, FileStatus status, CancellationToken ct)
     {
-        switch (status.Kind)
+        switch (status.Type)
         {
-            case FileKind.Symlink:
-                File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget ?? "");
+            case FileStatus.TypeSymlink:
+                Native.CreateSymlink(Native.ReadLink(source), target);
                 return true;
-            case FileKind.Regular:
+            case FileStatus.TypeRegular:
                 await using (var from = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
                 await using (var to = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
                     await from.CopyToAsync(to, ct).ConfigureAwait(false);
                 return true;
-            case FileKind.Fifo:
-            case FileKind.CharDevice or FileKind.BlockDevice when Environment.IsPrivilegedProcess:
-                FileStatus.Mknod(target, status.Kind, status.Mode, status.DeviceMajor, status.DeviceMinor);
+            case FileStatus.TypeFifo:
+            case FileStatus.TypeCharDevice or FileStatus.TypeBlockDevice when Environment.IsPrivilegedProcess:
+                Native.CreateNode(target, status.Mode, status.DeviceMajor, status.DeviceMinor);
                 return true;
             default:
                 return false;
@@ -60,11 +68,12 @@ public sealed class LocalDirExporter(ISnapshotter snapshotter, string destinatio
     private static void ApplyMetadata(string target, FileStatus status)
     {
         // Owner first: chown clears setuid/setgid bits, so the mode goes on after it.
-        if (Environment.IsPrivilegedProcess) FileStatus.Lchown(target, status.Uid, status.Gid);
-        if (status.Kind == FileKind.Symlink) return; // Linux has no symlink modes, and setting a time would follow it
-        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(target, status.Mode);
-        if (status.Kind == FileKind.Directory) Directory.SetLastWriteTimeUtc(target, status.ModificationTime.UtcDateTime);
-        else File.SetLastWriteTimeUtc(target, status.ModificationTime.UtcDateTime);
+        if (Environment.IsPrivilegedProcess) Native.SetOwner(target, status.Uid, status.Gid);
+        if (status.IsSymlink) return; // Linux has no symlink modes, and setting a time would follow it
+        Native.SetMode(target, status.Permissions);
+        var modified = DateTimeOffset.FromUnixTimeSeconds(status.ModifiedSeconds).UtcDateTime;
+        if (status.IsDirectory) Directory.SetLastWriteTimeUtc(target, modified);
+        else File.SetLastWriteTimeUtc(target, modified);
     }
 
     /// <summary>Deletes whatever is at <paramref name="path"/> so nothing is written through an old symlink.</summary>

@@ -16,7 +16,7 @@ public sealed class TarExporter(ISnapshotter snapshotter, string destination) : 
                 return;
             }
             await using var view = await snapshotter.ViewAsync(output.SnapshotId, token).ConfigureAwait(false);
-            await FileTreeTar.WriteAsync(view.MountPath, file, options.SourceDateEpoch, token).ConfigureAwait(false);
+            await LayerDiffer.WriteTreeAsync(view.MountPath, file, options.SourceDateEpoch, token).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
         return new ExportResult(null, null);
     }

@@ -9,6 +9,7 @@ namespace Builder.Core.Snapshots;
 /// children, so the same tree always gives the same bytes. Overlay whiteouts become
 /// <c>.wh.&lt;name&gt;</c> entries and opaque directories get a <c>.wh..wh..opq</c> entry right
 /// after their own. File contents are streamed from disk to <c>output</c> in small chunks.
+/// The same writer packs a plain tree (<see cref="WriteTreeAsync"/>) for the flat tar exporter.
 /// </summary>
 public sealed class LayerDiffer : ILayerDiffer
 {
@@ -19,14 +20,26 @@ public sealed class LayerDiffer : ILayerDiffer
         WriteDirectoryAsync(snapshot.DiffDir, output, timestamp, ct);
 
     /// <summary>Writes the layer tar of any directory in overlay upper-dir format.</summary>
-    public static async Task WriteDirectoryAsync(string diffDir, Stream output, DateTimeOffset? timestamp, CancellationToken ct)
+    public static Task WriteDirectoryAsync(string diffDir, Stream output, DateTimeOffset? timestamp, CancellationToken ct) =>
+        WriteAsync(diffDir, overlayFormat: true, output, timestamp, ct);
+
+    /// <summary>
+    /// Writes a plain directory tree (a mounted view, not an upper dir) as a tar with the same
+    /// reproducible entries, without reading anything as a whiteout: a 0/0 character device is a
+    /// device, an opaque xattr is nothing special.
+    /// </summary>
+    public static Task WriteTreeAsync(string directory, Stream output, DateTimeOffset? timestamp, CancellationToken ct) =>
+        WriteAsync(directory, overlayFormat: false, output, timestamp, ct);
+
+    private static async Task WriteAsync(string directory, bool overlayFormat, Stream output, DateTimeOffset? timestamp, CancellationToken ct)
     {
-        var walk = new Walk(new LayerTarWriter(output), timestamp?.ToUnixTimeSeconds());
-        await walk.WriteChildrenAsync(Path.TrimEndingDirectorySeparator(Path.GetFullPath(diffDir)), "", ct).ConfigureAwait(false);
+        var walk = new Walk(new LayerTarWriter(output), overlayFormat, timestamp?.ToUnixTimeSeconds());
+        await walk.WriteChildrenAsync(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)), "", ct).ConfigureAwait(false);
         await walk.Writer.FinishAsync(ct).ConfigureAwait(false);
     }
 
-    private sealed class Walk(LayerTarWriter writer, long? clampSeconds)
+    /// <param name="overlayFormat">whether whiteouts and opaque directories are turned into OCI markers.</param>
+    private sealed class Walk(LayerTarWriter writer, bool overlayFormat, long? clampSeconds)
     {
         // The first tar name seen for each multiply-linked inode; later paths become hardlink entries to it.
         private readonly Dictionary<(ulong Device, ulong Inode), string> _firstPathOfInode = [];
@@ -35,13 +48,13 @@ public sealed class LayerDiffer : ILayerDiffer
 
         public async Task WriteChildrenAsync(string hostDirectory, string tarDirectory, CancellationToken ct)
         {
-            foreach (var (name, tarName, status) in SortedChildren(hostDirectory))
+            foreach (var (name, tarName, status) in SortedChildren(hostDirectory, overlayFormat))
             {
                 ct.ThrowIfCancellationRequested();
                 var hostPath = hostDirectory + "/" + name;
                 var tarPath = tarDirectory + tarName;
 
-                if (status.IsOverlayWhiteout)
+                if (overlayFormat && status.IsOverlayWhiteout)
                     await WriteMarkerAsync(tarPath, ct).ConfigureAwait(false);
                 else if (status.IsDirectory)
                     await WriteDirectoryAsync(hostPath, tarPath + "/", status, ct).ConfigureAwait(false);
@@ -58,7 +71,7 @@ public sealed class LayerDiffer : ILayerDiffer
         private async Task WriteDirectoryAsync(string hostPath, string tarPath, FileStatus status, CancellationToken ct)
         {
             await writer.WriteEntryAsync(EntryFor(hostPath, tarPath, TarEntryType.Directory, status), null, ct).ConfigureAwait(false);
-            if (Native.GetXattr(hostPath, OpaqueXattr) is [(byte)'y'])
+            if (overlayFormat && Native.GetXattr(hostPath, OpaqueXattr) is [(byte)'y'])
                 await WriteMarkerAsync(tarPath + ".wh..wh..opq", ct).ConfigureAwait(false);
             await WriteChildrenAsync(hostPath, tarPath, ct).ConfigureAwait(false);
         }
@@ -116,14 +129,14 @@ public sealed class LayerDiffer : ILayerDiffer
         };
 
         /// <summary>A directory's children ordered by the name their tar entry gets (a whiteout's is <c>.wh.&lt;name&gt;</c>).</summary>
-        private static List<(string Name, string TarName, FileStatus Status)> SortedChildren(string hostDirectory)
+        private static List<(string Name, string TarName, FileStatus Status)> SortedChildren(string hostDirectory, bool overlayFormat)
         {
             var everything = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
             var children = new List<(string Name, string TarName, FileStatus Status)>();
             foreach (var name in Directory.EnumerateFileSystemEntries(hostDirectory, "*", everything).Select(Path.GetFileName))
             {
                 var status = Native.LStat(hostDirectory + "/" + name);
-                children.Add((name!, status.IsOverlayWhiteout ? ".wh." + name : name!, status));
+                children.Add((name!, overlayFormat && status.IsOverlayWhiteout ? ".wh." + name : name!, status));
             }
             children.Sort((a, b) => string.CompareOrdinal(a.TarName, b.TarName));
             return children;

@@ -1,4 +1,3 @@
-using Builder.Core.Export;
 using Builder.Core.Snapshots;
 
 namespace Builder.Core.Tests.Export;
@@ -13,6 +12,6 @@ public sealed class CountingLayerDiffer : ILayerDiffer
     public Task WriteLayerAsync(SnapshotInfo snapshot, Stream output, DateTimeOffset? timestamp, CancellationToken ct)
     {
         Interlocked.Increment(ref _calls);
-        return FileTreeTar.WriteAsync(snapshot.DiffDir, output, timestamp, ct);
+        return LayerDiffer.WriteTreeAsync(snapshot.DiffDir, output, timestamp, ct);
     }
 }

@@ -91,5 +91,21 @@ public sealed class LayerRoundTripTests
         Assert.Equal(new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(), entries["old"].ModifiedSeconds);
     }
 
+    [Fact]
+    public async Task APlainTreeKeepsWhatAnUpperDirWouldReadAsWhiteouts()
+    {
+        await using var root = await SnapshotTestRoot.CreateAsync();
+        var parent = await root.ApplyAsync("sha256:base", null, new TarBuilder().File("gone", "lower").Dir("opaque/").Build());
+        var applied = await root.ApplyAsync("sha256:layer", parent.Id, new TarBuilder()
+            .File(".wh.gone", "").Dir("opaque/").File("opaque/.wh..wh..opq", "").File("opaque/upper", "visible").Build());
+
+        using var output = new MemoryStream();
+        await LayerDiffer.WriteTreeAsync(applied.DiffDir, output, null, CancellationToken.None);
+        var entries = SnapshotTestRoot.ReadTar(output.ToArray());
+
+        Assert.Equal(["gone", "opaque/", "opaque/upper"], entries.Select(e => e.Name));
+        Assert.Equal((TarEntryType.CharacterDevice, 0, 0), (entries[0].Type, entries[0].DeviceMajor, entries[0].DeviceMinor));
+    }
+
     private static object Comparable(ReadEntry e) => e with { Name = "" };
 }
