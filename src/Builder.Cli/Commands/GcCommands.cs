@@ -29,7 +29,7 @@ public static class GcCommands
         {
             var records = await WithEngineAsync(ctl, addr is null ? null : parse.GetValue(addr),
                 async (client, token) => (await client.Control.DiskUsageAsync(new DiskUsageRequest(), cancellationToken: token)).Records.ToList(),
-                async (gc, token) => (await gc.UsageAsync(token)).Select(ToApi).ToList(), ct);
+                async (gc, token) => (await gc.UsageAsync(token)).Select(UsageEntryMapping.ToApi).ToList(), ct);
             Print(records, parse.GetValue(Verbose));
             var total = records.Sum(r => r.Size);
             var reclaimable = records.Where(r => !r.InUse && r.Kind != "context").Sum(r => r.Size);
@@ -59,7 +59,7 @@ public static class GcCommands
 
             var removed = await WithEngineAsync(ctl, addr is null ? null : parse.GetValue(addr),
                 async (client, token) => (await client.Control.PruneAsync(request, cancellationToken: token)).Removed.ToList(),
-                async (gc, token) => (await gc.PruneAsync(new PruneOptions(request.All, request.KeepStorage, request.KeepDuration?.ToTimeSpan()), token)).Select(ToApi).ToList(), ct);
+                async (gc, token) => (await gc.PruneAsync(new PruneOptions(request.All, request.KeepStorage, request.KeepDuration?.ToTimeSpan()), token)).Select(UsageEntryMapping.ToApi).ToList(), ct);
             if (parse.GetValue(Verbose)) Print(removed, verbose: true);
             Console.WriteLine($"Total:\t{ByteSize.Format(removed.Sum(r => r.Size))} reclaimed ({removed.Count} records)");
             return 0;
@@ -96,15 +96,4 @@ public static class GcCommands
         foreach (var r in records.OrderByDescending(r => r.Size))
             Console.WriteLine($"{r.Id,-73} {r.Kind,-8} {(!r.InUse).ToString().ToLowerInvariant(),-12} {ByteSize.Format(r.Size),-10} {r.LastUsed?.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss"),-20} {r.Shared.ToString().ToLowerInvariant()}");
     }
-
-    private static UsageRecord ToApi(UsageEntry entry) => new()
-    {
-        Id = entry.Id,
-        Kind = entry.Kind,
-        Size = entry.Size,
-        LastUsed = Timestamp.FromDateTimeOffset(entry.LastUsed),
-        InUse = entry.InUse,
-        Shared = entry.Shared,
-        Description = entry.Description,
-    };
 }

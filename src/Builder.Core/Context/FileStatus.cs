@@ -73,7 +73,8 @@ public sealed record FileStatus(
 
     private static long Nanoseconds(in timespec time) => (long)time.tv_sec * 1_000_000_000L + (long)time.tv_nsec;
 
-    private static EntryType TypeOf(uint mode) => (mode & 0xF000) switch
+    /// <summary>The entry type of an st_mode value (the client sends modes over the wire; the daemon reads them back with this).</summary>
+    public static EntryType TypeOf(uint mode) => (mode & 0xF000) switch
     {
         0x8000 => EntryType.File,
         0x4000 => EntryType.Directory,

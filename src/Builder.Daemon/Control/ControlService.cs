@@ -157,7 +157,7 @@ public sealed class ControlService(
     public override async Task<DiskUsageResponse> DiskUsage(DiskUsageRequest request, ServerCallContext context)
     {
         var response = new DiskUsageResponse();
-        response.Records.AddRange((await gc.UsageAsync(context.CancellationToken)).Select(ToApi));
+        response.Records.AddRange((await gc.UsageAsync(context.CancellationToken)).Select(UsageEntryMapping.ToApi));
         return response;
     }
 
@@ -166,7 +166,7 @@ public sealed class ControlService(
         var options = new PruneOptions(request.All, request.KeepStorage, request.KeepDuration?.ToTimeSpan());
         var removed = await gc.PruneAsync(options, context.CancellationToken);
         var response = new PruneResponse { BytesFreed = removed.Sum(r => r.Size) };
-        response.Removed.AddRange(removed.Select(ToApi));
+        response.Removed.AddRange(removed.Select(UsageEntryMapping.ToApi));
         return response;
     }
 
@@ -186,17 +186,6 @@ public sealed class ControlService(
         foreach (var (k, v) in counters.Snapshot()) response.Counters[k] = v;
         return Task.FromResult(response);
     }
-
-    private static UsageRecord ToApi(UsageEntry entry) => new()
-    {
-        Id = entry.Id,
-        Kind = entry.Kind,
-        Size = entry.Size,
-        LastUsed = Timestamp.FromDateTimeOffset(entry.LastUsed),
-        InUse = entry.InUse,
-        Shared = entry.Shared,
-        Description = entry.Description,
-    };
 
     private static Timestamp Now() => Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
 }

@@ -59,7 +59,7 @@ public sealed class ContextMirror(string directory, string tempDirectory)
                 present.TryGetValue(entry.Path, out var status);
                 if (IsCurrent(entry, status)) continue;
                 work.Add(i);
-                if (TypeOf(entry.Mode) == EntryType.File) wanted.Add(i);
+                if (FileStatus.TypeOf(entry.Mode) == EntryType.File) wanted.Add(i);
             }
 
             if (removals.Count > 0 || work.Count > 0)
@@ -68,7 +68,7 @@ public sealed class ContextMirror(string directory, string tempDirectory)
                 foreach (var path in removals) Remove(Path.Join(Directory, path));
                 stats.Removed = removals.Count;
                 foreach (var i in work)
-                    if (TypeOf(entries[i].Mode) != EntryType.File) CreateNonFile(entries[i], present.GetValueOrDefault(entries[i].Path));
+                    if (FileStatus.TypeOf(entries[i].Mode) != EntryType.File) CreateNonFile(entries[i], present.GetValueOrDefault(entries[i].Path));
                 var writer = new FileWriter(this, entries, wanted, stats);
                 await fetch(wanted, writer).ConfigureAwait(false);
                 writer.EnsureComplete();
@@ -99,10 +99,10 @@ public sealed class ContextMirror(string directory, string tempDirectory)
             if (path.Length == 0 || path.Contains('\0') || path.Split('/').Any(c => c is "" or "." or ".."))
                 throw new InvalidDataException($"invalid path \"{path}\" in the file list");
             var slash = path.LastIndexOf('/');
-            if (slash > 0 && (!byPath.TryGetValue(path[..slash], out var parent) || TypeOf(parent.Mode) != EntryType.Directory))
+            if (slash > 0 && (!byPath.TryGetValue(path[..slash], out var parent) || FileStatus.TypeOf(parent.Mode) != EntryType.Directory))
                 throw new InvalidDataException($"\"{path}\" comes before its parent directory in the file list");
             if (!byPath.TryAdd(path, entry)) throw new InvalidDataException($"\"{path}\" is listed twice");
-            if (TypeOf(entry.Mode) == EntryType.Symlink && entry.LinkTarget.Contains('\0'))
+            if (FileStatus.TypeOf(entry.Mode) == EntryType.Symlink && entry.LinkTarget.Contains('\0'))
                 throw new InvalidDataException($"invalid link target of \"{path}\"");
         }
         return byPath;
@@ -115,7 +115,7 @@ public sealed class ContextMirror(string directory, string tempDirectory)
         foreach (var entry in existing)
         {
             if (removals.Count > 0 && entry.Path.StartsWith(removals[^1] + "/", StringComparison.Ordinal)) continue;
-            if (!byPath.TryGetValue(entry.Path, out var wanted) || TypeOf(wanted.Mode) != entry.Type || !IsMirrored(entry.Type))
+            if (!byPath.TryGetValue(entry.Path, out var wanted) || FileStatus.TypeOf(wanted.Mode) != entry.Type || !IsMirrored(entry.Type))
                 removals.Add(entry.Path);
         }
         return removals;
@@ -134,7 +134,7 @@ public sealed class ContextMirror(string directory, string tempDirectory)
 
     private bool IsCurrent(FileEntry entry, FileStatus? status)
     {
-        var type = TypeOf(entry.Mode);
+        var type = FileStatus.TypeOf(entry.Mode);
         if (!IsMirrored(type)) return true; // sockets, devices and fifos are never copied into a context
         if (status is null || status.Type != type || !OwnerMatches(entry, status)) return false;
         return type switch
@@ -153,7 +153,7 @@ public sealed class ContextMirror(string directory, string tempDirectory)
     private void CreateNonFile(FileEntry entry, FileStatus? status)
     {
         var path = Path.Join(Directory, entry.Path);
-        if (TypeOf(entry.Mode) == EntryType.Directory)
+        if (FileStatus.TypeOf(entry.Mode) == EntryType.Directory)
         {
             if (status is null) System.IO.Directory.CreateDirectory(path);
             if (IsRoot) Native.SetOwner(path, entry.Uid, entry.Gid);
@@ -198,18 +198,6 @@ public sealed class ContextMirror(string directory, string tempDirectory)
             if (_readers == 0 && _drained is { } drained) { _drained = null; drained.TrySetResult(); }
         }
     }
-
-    public static EntryType TypeOf(uint mode) => (mode & 0xF000) switch
-    {
-        0x8000 => EntryType.File,
-        0x4000 => EntryType.Directory,
-        0xA000 => EntryType.Symlink,
-        0x1000 => EntryType.Fifo,
-        0xC000 => EntryType.Socket,
-        0x2000 => EntryType.CharDevice,
-        0x6000 => EntryType.BlockDevice,
-        _ => throw new InvalidDataException($"unknown file type in mode {mode:x}"),
-    };
 
     private sealed class Lease(ContextMirror mirror) : IDisposable
     {
