@@ -31,6 +31,13 @@ public sealed class RegistryBuildTests(BusyboxImage busybox) : IDisposable
         var inspect = await ExternalTool.RunAsync("skopeo", "inspect", "--tls-verify=false", $"docker://{name}");
         Assert.True(inspect.ExitCode == 0, inspect.Output);
 
+        // The registry gets gzip layers; the local store keeps them uncompressed (compressed only to push).
+        var raw = await ExternalTool.RunAsync("skopeo", "inspect", "--raw", "--tls-verify=false", $"docker://{name}");
+        var pushedLayers = System.Text.Json.JsonDocument.Parse(raw.Stdout).RootElement.GetProperty("layers").EnumerateArray().ToList();
+        Assert.All(pushedLayers, l => Assert.EndsWith("tar+gzip", l.GetProperty("mediaType").GetString()));
+        var local = await new BuilderCli(_first.Path).RunAsync("inspect", name);
+        Assert.Equal(0, local.ExitCode);
+
         _context.Write("Dockerfile", $"FROM {name}\nRUN cat /stamp > /copy\n");
         var tar = _context.Combine("out.tar");
         var build = await new BuilderCli(_second.Path).RunAsync(["build", "--progress", "plain", "-o", $"type=oci,dest={tar}", _context.Path]);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Builder.Core.Export;
 using Builder.Core.Oci;
 using Builder.Core.Registry;
 using Builder.Core.State;
@@ -26,7 +27,8 @@ public static class PushCommand
             var progress = new Progress<BlobPushed>(blob => Console.WriteLine($"{blob.Digest.Short}: {Describe(blob.Outcome)}"));
             try
             {
-                var result = await pusher.PushAsync(image.Target, reference, progress, ct);
+                var target = await new LayerConversion(root, new ContentStore(root)).ToCompressedAsync(image.Target, ct);
+                var result = await pusher.PushAsync(target, reference, progress, ct);
                 Console.WriteLine($"{reference.Tag ?? reference.Digest?.ToString()}: digest: {result.Target.Digest} size: {result.Target.Size}");
             }
             catch (RegistryException e)

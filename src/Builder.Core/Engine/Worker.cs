@@ -88,11 +88,12 @@ public sealed class Worker : IAsyncDisposable
         var assembler = new ImageAssembler(Content, Layers);
         var normalized = names.Select(n => ImageReference.Parse(n).ToString()).ToList();
         string Dest() => attributes.TryGetValue("dest", out var dest) ? Path.GetFullPath(dest) : throw new ArgumentException($"type={type} needs dest=PATH");
+        IExporter Pushing() => new RegistryExporter(assembler, Images, new RegistryPusher(_registries, Content, new BlobLocations(Root)), new LayerConversion(Root, Content), normalized);
         return type switch
         {
-            "image" when attributes.GetValueOrDefault("push") == "true" => new RegistryExporter(assembler, Images, new RegistryPusher(_registries, Content, new BlobLocations(Root)), normalized),
-            "image" => new ImageStoreExporter(assembler, Images, normalized),
-            "registry" => new RegistryExporter(assembler, Images, new RegistryPusher(_registries, Content, new BlobLocations(Root)), normalized),
+            "image" when attributes.GetValueOrDefault("push") == "true" => Pushing(),
+            "image" => new ImageStoreExporter(assembler, Images, normalized, CompressionOf(attributes) ?? LayerCompression.Uncompressed),
+            "registry" => Pushing(),
             "oci" => new OciArchiveExporter(assembler, Content, Dest(), normalized.FirstOrDefault()),
             "docker" => new DockerArchiveExporter(assembler, Content, Dest(), normalized),
             "local" => new LocalDirExporter(Snapshots, Dest()),
@@ -100,6 +101,17 @@ public sealed class Worker : IAsyncDisposable
             _ => throw new ArgumentException($"unknown output type \"{type}\""),
         };
     }
+
+    /// <summary><c>compression=gzip|zstd|uncompressed</c> of an output, when given.</summary>
+    private static LayerCompression? CompressionOf(IReadOnlyDictionary<string, string> attributes) =>
+        attributes.GetValueOrDefault("compression") switch
+        {
+            null => null,
+            "gzip" => LayerCompression.Gzip,
+            "zstd" => LayerCompression.Zstd,
+            "uncompressed" => LayerCompression.Uncompressed,
+            var other => throw new ArgumentException($"unknown compression \"{other}\" (expected gzip, zstd or uncompressed)"),
+        };
 
     public ValueTask DisposeAsync()
     {

@@ -8,7 +8,7 @@ namespace Builder.Core.Export;
 /// assembled and tagged in the local store like <see cref="ImageStoreExporter"/>, then pushed to
 /// every name. Only blobs the registry lacks are sent.
 /// </summary>
-public sealed class RegistryExporter(ImageAssembler assembler, IImageStore images, RegistryPusher pusher, IReadOnlyList<string> names) : IExporter
+public sealed class RegistryExporter(ImageAssembler assembler, IImageStore images, RegistryPusher pusher, LayerConversion conversion, IReadOnlyList<string> names) : IExporter
 {
     public async Task<ExportResult> ExportAsync(BuildOutput output, ExportOptions options, CancellationToken ct)
     {
@@ -16,8 +16,9 @@ public sealed class RegistryExporter(ImageAssembler assembler, IImageStore image
         if (references.Count == 0) throw new ArgumentException("pushing needs an image name (-t NAME or name=NAME)");
 
         var result = await new ImageStoreExporter(assembler, images, names).ExportAsync(output, options, ct).ConfigureAwait(false);
+        var pushed = await conversion.ToCompressedAsync(result.Manifest!, ct).ConfigureAwait(false);
         foreach (var reference in references)
-            await pusher.PushAsync(result.Manifest!, reference, progress: null, ct).ConfigureAwait(false);
-        return result;
+            await pusher.PushAsync(pushed, reference, progress: null, ct).ConfigureAwait(false);
+        return result with { Manifest = pushed };
     }
 }

@@ -90,6 +90,34 @@ public static unsafe partial class Native
     }
 
     /// <summary>Opens an existing regular file for reading; refuses a symlink.</summary>
+    /// <summary>
+    /// Copies everything from <paramref name="source"/> to <paramref name="target"/> inside the kernel
+    /// (copy_file_range: no user-space buffer, reflinks where the filesystem can). Returns false when
+    /// the kernel cannot do it for this pair (e.g. across filesystems) before anything was copied, so
+    /// the caller copies through a buffer instead.
+    /// </summary>
+    public static bool TryCopyFileRange(SafeFileHandle source, SafeFileHandle target, string path)
+    {
+        var inFd = (int)source.DangerousGetHandle();
+        var outFd = (int)target.DangerousGetHandle();
+        var copiedAny = false;
+        while (true)
+        {
+            var n = copy_file_range(inFd, null, outFd, null, 1 << 30, 0);
+            if (n == 0) return true;
+            if (n > 0) { copiedAny = true; continue; }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR_) continue;
+            if (!copiedAny && errno is EXDEV_ or ENOSYS_ or EINVAL_ or EOPNOTSUPP_) return false;
+            throw NativeException.FromErrno("copy_file_range", path, errno);
+        }
+    }
+
+    private const int EINTR_ = 4, EXDEV_ = 18, EINVAL_ = 22, ENOSYS_ = 38, EOPNOTSUPP_ = 95;
+
+    [LibraryImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
+    private static partial nint copy_file_range(int fdIn, long* offIn, int fdOut, long* offOut, nuint length, uint flags);
+
     public static SafeFileHandle OpenForReading(string path)
     {
         int fd;

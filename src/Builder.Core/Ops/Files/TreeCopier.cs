@@ -12,7 +12,7 @@ namespace Builder.Core.Ops.Files;
 /// </summary>
 internal sealed class TreeCopier((uint Uid, uint Gid)? owner, int? mode, long? timestamp, IPathFilter sourceFilter, IPathFilter excludes)
 {
-    private const int BufferSize = 1 << 20;
+    private const int CopyBufferSize = 1 << 17;
     private readonly Dictionary<(ulong Device, ulong Inode), string> _linked = [];
 
     /// <summary>
@@ -86,11 +86,23 @@ internal sealed class TreeCopier((uint Uid, uint Gid)? owner, int? mode, long? t
 
     private static string Join(string parent, string child) => parent.Length == 0 ? child : $"{parent}/{child}";
 
-    private static async Task CopyFileAsync(string source, string target, CancellationToken ct)
+    /// <summary>
+    /// In-kernel when it can be (copy_file_range), else through one pooled buffer. Both ends are
+    /// opened by us: the source without following a link, the target created new, never through one.
+    /// </summary>
+    private static Task CopyFileAsync(string source, string target, CancellationToken ct)
     {
-        await using var input = new FileStream(Native.OpenForReading(source), FileAccess.Read, BufferSize);
-        await using var output = new FileStream(Native.CreateNewFile(target), FileAccess.Write, BufferSize);
-        await input.CopyToAsync(output, BufferSize, ct).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+        using var input = Native.OpenForReading(source);
+        using var output = Native.CreateNewFile(target);
+        if (!Native.TryCopyFileRange(input, output, source))
+        {
+            // Unbuffered streams: Stream.CopyTo rents its one buffer from the shared pool.
+            using var from = new FileStream(input, FileAccess.Read, bufferSize: 0);
+            using var to = new FileStream(output, FileAccess.Write, bufferSize: 0);
+            from.CopyTo(to, CopyBufferSize);
+        }
+        return Task.CompletedTask;
     }
 
     /// <summary>Sorted, so the order files are written in never depends on the host's directory order.</summary>
