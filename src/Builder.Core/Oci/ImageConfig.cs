@@ -94,6 +94,12 @@ public sealed record ImageManifest
 {
     [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
     [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciManifest;
+
+    /// <summary>What an artifact manifest holds (OCI 1.1); null for images.</summary>
+    [JsonPropertyName("artifactType")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ArtifactType { get; init; }
+
     [JsonPropertyName("config")] public required Descriptor Config { get; init; }
     [JsonPropertyName("layers")] public IReadOnlyList<Descriptor> Layers { get; init; } = [];
     [JsonPropertyName("annotations")] public IReadOnlyDictionary<string, string>? Annotations { get; init; }

@@ -1,0 +1,154 @@
+using Builder.Core.Tests.Registry;
+using Builder.Integration.Tests.Infrastructure;
+
+namespace Builder.Integration.Tests;
+
+/// <summary>
+/// --cache-to / --cache-from between state roots that share nothing but a cache (a local OCI layout
+/// or a real registry on loopback). Every RUN writes random bytes, so "the image has the first
+/// builder's bytes" proves the step did not run again.
+/// </summary>
+[Collection(BusyboxCollection.Name)]
+public sealed class CacheImportExportTests(BusyboxImage busybox) : IDisposable
+{
+    private const string TwoSteps = """
+        FROM busybox
+        COPY a.txt /a.txt
+        RUN head -c 16 /dev/urandom | od -An -tx1 > /r1
+        COPY b.txt /b.txt
+        RUN head -c 16 /dev/urandom | od -An -tx1 > /r2
+        """;
+
+    private const string TwoStages = """
+        FROM busybox AS builder
+        RUN head -c 16 /dev/urandom | od -An -tx1 > /out
+        FROM busybox
+        COPY stamp /stamp
+        COPY --from=builder /out /out
+        """;
+
+    private readonly TempDir _work = new("builder-cache");
+    private readonly List<IDisposable> _owned = [];
+
+    public void Dispose()
+    {
+        foreach (var owned in _owned) owned.Dispose();
+        _work.Dispose();
+    }
+
+    [Fact]
+    public async Task A_fresh_state_root_with_a_local_cache_runs_nothing_and_makes_the_same_image()
+    {
+        var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));
+        var cache = _work.Combine("cache");
+
+        var first = await BuildAsync(NewRoot(), context, "a.tar", "--cache-to", $"type=local,dest={cache},mode=max");
+        var second = await BuildAsync(NewRoot(), context, "b.tar", "--cache-from", $"type=local,src={cache}");
+
+        Assert.Equal(first.FileText("r1"), second.FileText("r1"));
+        Assert.Equal(first.FileText("r2"), second.FileText("r2"));
+        Assert.Equal(first.LayerDigests, second.LayerDigests);
+        Assert.Equal(first.ManifestDigest, second.ManifestDigest);
+    }
+
+    [Fact]
+    public async Task A_changed_context_file_reruns_only_the_steps_after_it()
+    {
+        var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));
+        var cache = _work.Combine("cache");
+        var first = await BuildAsync(NewRoot(), context, "a.tar", "--cache-to", $"type=local,dest={cache},mode=max");
+
+        File.WriteAllText(Path.Combine(context, "b.txt"), "changed");
+        var second = await BuildAsync(NewRoot(), context, "b.tar", "--cache-from", $"type=local,src={cache}");
+
+        Assert.Equal(first.FileText("r1"), second.FileText("r1"));
+        Assert.NotEqual(first.FileText("r2"), second.FileText("r2"));
+        Assert.Equal(first.LayerDigests.Take(3), second.LayerDigests.Take(3));
+    }
+
+    [Fact]
+    public async Task A_registry_cache_serves_a_fresh_state_root_and_a_second_export_reuses_its_blobs()
+    {
+        using var registry = RegistryServer.StartPlain();
+        var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));
+        var reference = $"{registry.Address}/team/cache:main";
+
+        var first = await BuildAsync(NewRoot(), context, "a.tar", "--cache-to", $"type=registry,ref={reference},mode=max");
+        var (second, log) = await BuildWithLogAsync(NewRoot(), context, "b.tar",
+            "--cache-from", $"type=registry,ref={reference}", "--cache-to", $"type=registry,ref={reference},mode=max");
+
+        Assert.Equal(first.FileText("r1"), second.FileText("r1"));
+        Assert.Equal(first.FileText("r2"), second.FileText("r2"));
+        Assert.Equal(first.ManifestDigest, second.ManifestDigest);
+        Assert.True(log.Contains(" 0 blobs written"), log);
+    }
+
+    [Fact]
+    public async Task Mode_min_keeps_only_the_final_stage_and_mode_max_every_stage()
+    {
+        using var registry = RegistryServer.StartPlain();
+        var context = Context(TwoStages, ("stamp", "1"));
+        var min = $"{registry.Address}/team/cache:min";
+        var max = $"{registry.Address}/team/cache:max";
+        var first = await BuildAsync(NewRoot(), context, "a.tar",
+            "--cache-to", $"type=registry,ref={min}", "--cache-to", $"type=registry,ref={max},mode=max");
+
+        // Unchanged: both caches hold the final image's steps.
+        var same = await BuildAsync(NewRoot(), context, "same.tar", "--cache-from", min);
+        Assert.Equal(first.FileText("out"), same.FileText("out"));
+
+        // A changed file before COPY --from needs the builder stage's result again.
+        File.WriteAllText(Path.Combine(context, "stamp"), "2");
+        var withMin = await BuildAsync(NewRoot(), context, "min.tar", "--cache-from", $"type=registry,ref={min}");
+        var withMax = await BuildAsync(NewRoot(), context, "max.tar", "--cache-from", $"type=registry,ref={max}");
+        Assert.NotEqual(first.FileText("out"), withMin.FileText("out"));
+        Assert.Equal(first.FileText("out"), withMax.FileText("out"));
+    }
+
+    [Fact]
+    public async Task A_missing_or_malformed_cache_is_a_warning_and_the_build_goes_on()
+    {
+        using var registry = RegistryServer.StartPlain();
+        var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));
+        var garbage = _work.Combine("garbage");
+        Directory.CreateDirectory(garbage);
+        File.WriteAllText(Path.Combine(garbage, "index.json"), "{ not json");
+
+        var (image, log) = await BuildWithLogAsync(NewRoot(), context, "a.tar",
+            "--cache-from", $"type=registry,ref={registry.Address}/nothing/here:1",
+            "--cache-from", $"type=local,src={_work.Combine("absent")}",
+            "--cache-from", $"type=local,src={garbage}");
+
+        Assert.Equal(16, image.FileText("r1").Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("nothing/here", log);
+        Assert.Contains("absent", log);
+        Assert.Contains("garbage", log);
+    }
+
+    private string Context(string dockerfile, params (string Name, string Text)[] files)
+    {
+        var dir = _work.Combine($"ctx-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "Dockerfile"), dockerfile + "\n");
+        foreach (var (name, text) in files) File.WriteAllText(Path.Combine(dir, name), text);
+        return dir;
+    }
+
+    private BuilderCli NewRoot()
+    {
+        var root = new TempDir("builder-state");
+        _owned.Add(root);
+        return new BuilderCli(root.Path) { Environment = { ["SOURCE_DATE_EPOCH"] = "1700000000" } };
+    }
+
+    private async Task<OciArchive> BuildAsync(BuilderCli cli, string context, string tar, params string[] extra) =>
+        (await BuildWithLogAsync(cli, context, tar, extra)).Image;
+
+    private async Task<(OciArchive Image, string Log)> BuildWithLogAsync(BuilderCli cli, string context, string tar, params string[] extra)
+    {
+        var dest = _work.Combine(tar);
+        var result = await cli.RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "-o", $"type=oci,dest={dest}", .. extra, context]);
+        Assert.True(result.ExitCode == 0, result.Output);
+        return (OciArchive.Load(dest), result.Output);
+    }
+}
