@@ -46,7 +46,14 @@ public sealed class BuildRunner(Worker worker)
             throw new BuildFailedException(SolveErrorReport.Format(failure, request.DockerfileText));
         }
 
-        var build = new BuildOutput(result.SnapshotId, converted.Config);
+        var imageConfig = converted.Config;
+        if (cacheTargets.Any(t => t.Type == "inline"))
+        {
+            var inline = await worker.CacheExporter.InlineAsync([.. session.Solved.Values], result.SnapshotId, request.SourceDateEpoch, imported, ct).ConfigureAwait(false);
+            imageConfig = imageConfig with { InlineCache = System.Text.Json.JsonDocument.Parse(inline.ToJson()).RootElement.Clone() };
+            progress.Message($"inline cache: {inline.Records.Count} records in the image config");
+        }
+        var build = new BuildOutput(result.SnapshotId, imageConfig);
         var options = new ExportOptions { SourceDateEpoch = request.SourceDateEpoch };
         ExportResult? last = null;
         foreach (var output in request.Outputs)
@@ -55,7 +62,7 @@ public sealed class BuildRunner(Worker worker)
             last = await worker.ExporterFor(output.Type, output.Attributes, output.Names).ExportAsync(build, options, ct).ConfigureAwait(false);
         }
 
-        foreach (var target in cacheTargets)
+        foreach (var target in cacheTargets.Where(t => t.Type != "inline"))
         {
             progress.Message($"exporting cache to {target.Type} {target.Location} (mode={target.Mode.ToString().ToLowerInvariant()})");
             var exported = await worker.CacheExporter.ExportAsync(target, [.. session.Solved.Values], result.SnapshotId, request.SourceDateEpoch, imported, ct).ConfigureAwait(false);

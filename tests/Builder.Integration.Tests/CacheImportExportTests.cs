@@ -106,6 +106,42 @@ public sealed class CacheImportExportTests(BusyboxImage busybox) : IDisposable
     }
 
     [Fact]
+    public async Task Import_is_lazy_a_step_only_feeding_cached_steps_is_never_downloaded()
+    {
+        var context = Context(TwoStages, ("stamp", "1"));
+        var cache = _work.Combine("cache");
+        var first = await BuildAsync(NewRoot(), context, "a.tar", "--cache-to", $"type=local,dest={cache},mode=max");
+
+        var cacheLayers = CacheLayerDigests(cache);
+        var builderOnly = cacheLayers.Except(first.LayerDigests).ToList();
+        Assert.NotEmpty(builderOnly);
+
+        var root = NewRoot();
+        var second = await BuildAsync(root, context, "b.tar", "--cache-from", $"type=local,src={cache}");
+        Assert.Equal(first.FileText("out"), second.FileText("out"));
+        var stored = Directory.EnumerateFiles(root.StateRoot, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToHashSet();
+        Assert.All(first.LayerDigests, digest => Assert.Contains(digest.Split(':')[1], stored));
+        Assert.All(builderOnly, digest => Assert.DoesNotContain(digest.Split(':')[1], stored));
+    }
+
+    [Fact]
+    public async Task An_image_built_with_an_inline_cache_is_a_cache_source_by_its_name()
+    {
+        using var registry = RegistryServer.StartPlain();
+        var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));
+        var name = $"{registry.Address}/team/app:1";
+        var push = await NewRoot().RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "--push", "-t", name, "--cache-to", "type=inline", context]);
+        Assert.True(push.ExitCode == 0, push.Output);
+        var first = await BuildAsync(NewRoot(), context, "a.tar", "--cache-from", name);
+
+        File.WriteAllText(Path.Combine(context, "b.txt"), "changed");
+        var second = await BuildAsync(NewRoot(), context, "b.tar", "--cache-from", name);
+
+        Assert.Equal(first.FileText("r1"), second.FileText("r1"));
+        Assert.NotEqual(first.FileText("r2"), second.FileText("r2"));
+    }
+
+    [Fact]
     public async Task A_missing_or_malformed_cache_is_a_warning_and_the_build_goes_on()
     {
         using var registry = RegistryServer.StartPlain();
@@ -123,6 +159,14 @@ public sealed class CacheImportExportTests(BusyboxImage busybox) : IDisposable
         Assert.Contains("nothing/here", log);
         Assert.Contains("absent", log);
         Assert.Contains("garbage", log);
+    }
+
+    private static List<string> CacheLayerDigests(string layoutDir)
+    {
+        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(layoutDir, "index.json")));
+        var manifestDigest = index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(layoutDir, "blobs", "sha256", manifestDigest.Split(':')[1])));
+        return [.. manifest.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()!)];
     }
 
     private string Context(string dockerfile, params (string Name, string Text)[] files)

@@ -28,6 +28,12 @@ public sealed record ImageConfig
     [JsonPropertyName("rootfs")] public RootFs RootFs { get; init; } = new();
     [JsonPropertyName("history")] public IReadOnlyList<HistoryEntry> History { get; init; } = [];
 
+    /// <summary><c>--cache-to type=inline</c>: the cache config (docs/cache-format.md) carried in the image itself.</summary>
+    [JsonPropertyName(InlineCacheField), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonElement? InlineCache { get; init; }
+
+    public const string InlineCacheField = "io.builder.cache.v1";
+
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

@@ -42,9 +42,12 @@ public sealed record CacheTarget(string Type, string Location, CacheMode Mode, L
         var location = type switch
         {
             "local" => attributes.GetValueOrDefault("dest") is { Length: > 0 } dest ? Path.GetFullPath(dest) : throw new ArgumentException("--cache-to type=local needs dest=DIR"),
+            "inline" => "",
             "registry" => attributes.GetValueOrDefault("ref") is { Length: > 0 } reference ? ImageReference.Parse(reference).ToString() : throw new ArgumentException("--cache-to type=registry needs ref=REF"),
-            _ => throw new ArgumentException($"--cache-to: unsupported cache type \"{type}\" (local, registry)"),
+            _ => throw new ArgumentException($"--cache-to: unsupported cache type \"{type}\" (inline, local, registry)"),
         };
+        // Inline records can only name the image's own layers: min by nature.
+        if (type == "inline") mode = CacheMode.Min;
         return new CacheTarget(type, location, mode, compression) { Tag = attributes.GetValueOrDefault("tag") is { Length: > 0 } tag ? tag : CacheFormat.DefaultTag };
     }
 }
@@ -68,6 +71,35 @@ public sealed class CacheExporter(IContentStore content, ILayerStore layers, ISn
     public async Task<CacheExportResult> ExportAsync(CacheTarget target, IReadOnlyCollection<SolvedRecord> solved, string? finalSnapshot,
         DateTimeOffset? timestamp, ImportedCache? imported, CancellationToken ct)
     {
+        var records = await CollectAsync(target, solved, finalSnapshot, timestamp, imported, ct).ConfigureAwait(false);
+        var config = await content.PutAsync(new MemoryStream(new CacheConfig { Records = records }.ToJson()), CacheFormat.ConfigMediaType, null, ct).ConfigureAwait(false);
+        var blobs = records.SelectMany(r => r.Layers).Select(l => l.Blob).DistinctBy(b => b.Digest)
+            .OrderBy(b => b.Digest.ToString(), StringComparer.Ordinal).ToList();
+        var manifestJson = new ImageManifest { ArtifactType = CacheFormat.ConfigMediaType, Config = config, Layers = blobs }.ToJson();
+        var manifest = await content.PutAsync(new MemoryStream(manifestJson), MediaTypes.OciManifest, null, ct).ConfigureAwait(false);
+
+        var (written, reused) = target.Type == "registry"
+            ? await PushAsync(target, manifest, manifestJson, [config, .. blobs], imported, ct).ConfigureAwait(false)
+            : await WriteLayoutAsync(target, manifest, [config, .. blobs], imported, ct).ConfigureAwait(false);
+        return new CacheExportResult(manifest, records.Count, written, reused);
+    }
+
+    /// <summary>
+    /// <c>type=inline</c>: the records of the final image's steps, for the image config. Only records
+    /// whose every layer is one of the image's own are kept: those are the blobs a reader of the image finds.
+    /// </summary>
+    public async Task<CacheConfig> InlineAsync(IReadOnlyCollection<SolvedRecord> solved, string? finalSnapshot, DateTimeOffset? timestamp,
+        ImportedCache? imported, CancellationToken ct)
+    {
+        var target = new CacheTarget("inline", "", CacheMode.Min, LayerCompression.Gzip);
+        var records = await CollectAsync(target, solved, finalSnapshot, timestamp, imported, ct).ConfigureAwait(false);
+        // The image drops layers that diff to an empty tar, so a record naming one could not be fetched from it.
+        return new CacheConfig { Records = [.. records.Where(r => !r.Layers.Any(l => ImageAssembler.IsEmptyLayer(new Layer(l.Blob, l.DiffId))))] };
+    }
+
+    private async Task<List<CacheRecord>> CollectAsync(CacheTarget target, IReadOnlyCollection<SolvedRecord> solved, string? finalSnapshot,
+        DateTimeOffset? timestamp, ImportedCache? imported, CancellationToken ct)
+    {
         var chosen = await ChooseAsync(target.Mode, solved, finalSnapshot, ct).ConfigureAwait(false);
         var byKey = new Dictionary<Digest, CacheRecord>();
         foreach (var record in chosen)
@@ -86,18 +118,7 @@ public sealed class CacheExporter(IContentStore content, ILayerStore layers, ISn
                 : null;
             CarryOver(byKey, solved, imported, finalLayers);
         }
-        var records = byKey.Values.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal).ToList();
-
-        var config = await content.PutAsync(new MemoryStream(new CacheConfig { Records = records }.ToJson()), CacheFormat.ConfigMediaType, null, ct).ConfigureAwait(false);
-        var blobs = records.SelectMany(r => r.Layers).Select(l => l.Blob).DistinctBy(b => b.Digest)
-            .OrderBy(b => b.Digest.ToString(), StringComparer.Ordinal).ToList();
-        var manifestJson = new ImageManifest { ArtifactType = CacheFormat.ConfigMediaType, Config = config, Layers = blobs }.ToJson();
-        var manifest = await content.PutAsync(new MemoryStream(manifestJson), MediaTypes.OciManifest, null, ct).ConfigureAwait(false);
-
-        var (written, reused) = target.Type == "registry"
-            ? await PushAsync(target, manifest, manifestJson, [config, .. blobs], imported, ct).ConfigureAwait(false)
-            : await WriteLayoutAsync(target, manifest, [config, .. blobs], imported, ct).ConfigureAwait(false);
-        return new CacheExportResult(manifest, records.Count, written, reused);
+        return [.. byKey.Values.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal)];
     }
 
     /// <summary>

@@ -58,6 +58,7 @@ public sealed class CacheImporter(IContentStore content, ISnapshotter snapshots,
             {
                 var reference = ImageReference.Parse(attributes.GetValueOrDefault("ref") is { Length: > 0 } r ? r : throw new ArgumentException("type=registry needs ref=REF"));
                 var client = registries.For(reference.Registry);
+                // A manifest under a tag is small and read fresh each build; blobs are fetched only when needed.
                 var manifest = await client.GetManifestAsync(reference.Repository, reference.Digest?.ToString() ?? reference.Tag!, ct).ConfigureAwait(false);
                 await content.PutAsync(new MemoryStream(manifest.Content), manifest.Descriptor.MediaType, manifest.Descriptor.Digest, ct).ConfigureAwait(false);
                 var source = new RegistryBlobs(client, reference.Repository, content);
@@ -68,16 +69,28 @@ public sealed class CacheImporter(IContentStore content, ISnapshotter snapshots,
         }
     }
 
-    /// <summary>The manifest (already stored) → its config, fetched and parsed.</summary>
+    /// <summary>
+    /// The manifest (already stored) → its cache config: a cache artifact's config blob, or the
+    /// inline cache in an image's config (<c>--cache-to type=inline</c>; an index picks this host's platform).
+    /// </summary>
     private async Task<CacheConfig> ReadConfigAsync(Descriptor manifestDescriptor, IBlobSource source, CancellationToken ct)
     {
+        if (MediaTypes.IsIndex(manifestDescriptor.MediaType))
+        {
+            var index = ImageIndex.FromJson(await content.ReadAllBytesAsync(manifestDescriptor.Digest, ct).ConfigureAwait(false));
+            var child = index.Manifests.FirstOrDefault(m => m.Platform is { } p && p.Os == Platform.Host.Os && p.Architecture == Platform.Host.Architecture)
+                ?? throw new InvalidDataException($"the index has no manifest for {Platform.Host}");
+            await source.EnsureAsync(child, ct).ConfigureAwait(false);
+            manifestDescriptor = child;
+        }
         if (!MediaTypes.IsManifest(manifestDescriptor.MediaType))
             throw new InvalidDataException($"{manifestDescriptor.MediaType} is not a cache manifest");
         var manifest = ImageManifest.FromJson(await content.ReadAllBytesAsync(manifestDescriptor.Digest, ct).ConfigureAwait(false));
-        if (!CacheFormat.IsCacheManifest(manifest))
-            throw new InvalidDataException($"not a builder cache (config media type {manifest.Config.MediaType})");
         await source.EnsureAsync(manifest.Config, ct).ConfigureAwait(false);
-        return CacheConfig.FromJson(await content.ReadAllBytesAsync(manifest.Config.Digest, ct).ConfigureAwait(false));
+        var config = await content.ReadAllBytesAsync(manifest.Config.Digest, ct).ConfigureAwait(false);
+        if (CacheFormat.IsCacheManifest(manifest)) return CacheConfig.FromJson(config);
+        if (ImageConfig.FromJson(config).InlineCache is { } inline) return CacheConfig.FromJson(System.Text.Encoding.UTF8.GetBytes(inline.GetRawText()));
+        throw new InvalidDataException("neither a builder cache nor an image with an inline cache (build it with --cache-to type=inline)");
     }
 }
 
@@ -104,6 +117,13 @@ internal sealed class RegistryBlobs(RegistryClient client, string repository, IC
     public async Task EnsureAsync(Descriptor blob, CancellationToken ct)
     {
         if (content.Exists(blob.Digest)) return;
+        if (MediaTypes.IsManifest(blob.MediaType) || MediaTypes.IsIndex(blob.MediaType))
+        {
+            // Manifests are served from the manifests endpoint, verified against the digest asked for.
+            var manifest = await client.GetManifestAsync(repository, blob.Digest.ToString(), ct).ConfigureAwait(false);
+            await content.PutAsync(new MemoryStream(manifest.Content), manifest.Descriptor.MediaType, blob.Digest, ct).ConfigureAwait(false);
+            return;
+        }
         await client.FetchBlobAsync(repository, blob, content, ct).ConfigureAwait(false);
     }
 }
