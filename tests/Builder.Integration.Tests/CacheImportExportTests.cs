@@ -142,6 +142,39 @@ public sealed class CacheImportExportTests(BusyboxImage busybox) : IDisposable
     }
 
     [Fact]
+    public async Task Two_builders_sharing_one_registry_cache_at_once_both_finish_and_leave_a_whole_cache()
+    {
+        using var registry = RegistryServer.StartPlain();
+        var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));
+        var reference = $"{registry.Address}/team/cache:shared";
+        string[] cacheArgs = ["--cache-from", $"type=registry,ref={reference}", "--cache-to", $"type=registry,ref={reference},mode=max"];
+
+        var builds = await Task.WhenAll(
+            BuildAsync(NewRoot(), context, "a.tar", cacheArgs),
+            BuildAsync(NewRoot(), context, "b.tar", cacheArgs));
+
+        // Whichever export landed last, the cache is one builder's whole result, never a mix.
+        var third = await BuildAsync(NewRoot(), context, "c.tar", "--cache-from", reference);
+        Assert.Contains(builds, b => b.FileText("r1") == third.FileText("r1") && b.FileText("r2") == third.FileText("r2"));
+    }
+
+    [Fact]
+    public async Task Two_builders_exporting_to_one_local_directory_at_once_both_finish()
+    {
+        var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));
+        var cache = _work.Combine("cache");
+        string[] cacheArgs = ["--cache-to", $"type=local,dest={cache},mode=max"];
+
+        var builds = await Task.WhenAll(
+            BuildAsync(NewRoot(), context, "a.tar", cacheArgs),
+            BuildAsync(NewRoot(), context, "b.tar", cacheArgs));
+
+        var third = await BuildAsync(NewRoot(), context, "c.tar", "--cache-from", $"type=local,src={cache}");
+        Assert.Contains(builds, b => b.FileText("r1") == third.FileText("r1") && b.FileText("r2") == third.FileText("r2"));
+        Assert.Empty(Directory.EnumerateFiles(cache, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task A_missing_or_malformed_cache_is_a_warning_and_the_build_goes_on()
     {
         using var registry = RegistryServer.StartPlain();

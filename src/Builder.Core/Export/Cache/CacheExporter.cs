@@ -184,7 +184,7 @@ public sealed class CacheExporter(IContentStore content, ILayerStore layers, ISn
             var path = Path.Combine(blobDir, blob.Digest.Hex);
             if (File.Exists(path) && new FileInfo(path).Length == blob.Size) { reused++; continue; }
             if (imported is not null && blob.Digest != manifest.Digest) await imported.EnsureBlobAsync(blob, ct).ConfigureAwait(false);
-            await AtomicFile.WriteAsync(path, async (file, token) =>
+            await PublishAsync(path, async (file, token) =>
             {
                 await using var source = content.OpenRead(blob.Digest);
                 await source.CopyToAsync(file, token).ConfigureAwait(false);
@@ -194,7 +194,7 @@ public sealed class CacheExporter(IContentStore content, ILayerStore layers, ISn
 
         var layoutPath = Path.Combine(target.Location, "oci-layout");
         if (!File.Exists(layoutPath))
-            await AtomicFile.WriteAsync(layoutPath, (file, token) => file.WriteAsync(LayoutFile, token).AsTask(), ct).ConfigureAwait(false);
+            await PublishAsync(layoutPath, (file, token) => file.WriteAsync(LayoutFile, token).AsTask(), ct).ConfigureAwait(false);
 
         var indexPath = Path.Combine(target.Location, "index.json");
         var others = ReadIndexOrEmpty(indexPath).Manifests
@@ -204,8 +204,31 @@ public sealed class CacheExporter(IContentStore content, ILayerStore layers, ISn
             Annotations = new Dictionary<string, string> { [OciArchiveExporter.RefNameAnnotation] = target.Tag },
         };
         var index = new ImageIndex { Manifests = [.. others, entry] };
-        await AtomicFile.WriteAsync(indexPath, (file, token) => file.WriteAsync(index.ToJson(), token).AsTask(), ct).ConfigureAwait(false);
+        await PublishAsync(indexPath, (file, token) => file.WriteAsync(index.ToJson(), token).AsTask(), ct).ConfigureAwait(false);
         return (written, reused);
+    }
+
+    /// <summary>
+    /// Writes a file under a temp name of its own, fsyncs it and renames it into place: readers see the
+    /// old file or the new one, and two builders exporting to one directory at once never share a temp file.
+    /// </summary>
+    private static async Task PublishAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken ct)
+    {
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await write(file, ct).ConfigureAwait(false);
+                await file.FlushAsync(ct).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     private static ImageIndex ReadIndexOrEmpty(string path)
