@@ -171,14 +171,30 @@ public sealed class ImportedCache : ICacheSource
         var (record, blobs) = found;
         try
         {
+            // A chain id is unpacked only over its parent, so once one layer has to be unpacked every later
+            // one has to be too: from there on, all remaining blobs are downloaded at once while unpacking in order.
+            var fetches = new Dictionary<Digest, Task>();
+            Task Fetch(Descriptor blob)
+            {
+                lock (fetches)
+                {
+                    if (!fetches.TryGetValue(blob.Digest, out var fetch))
+                        fetches[blob.Digest] = fetch = blobs.EnsureAsync(blob, ct);
+                    return fetch;
+                }
+            }
+
             string? parent = null;
             Digest? chainId = null;
-            foreach (var layer in record.Layers)
+            for (var i = 0; i < record.Layers.Count; i++)
             {
+                var layer = record.Layers[i];
+                var remaining = record.Layers.Skip(i);
                 chainId = ImageSourceWorker.NextChainId(chainId, layer.DiffId);
                 var snapshot = await _snapshots.ApplyLayerAsync(chainId.Value.ToString(), parent, async token =>
                 {
-                    await blobs.EnsureAsync(layer.Blob, token).ConfigureAwait(false);
+                    foreach (var next in remaining) _ = Fetch(next.Blob);
+                    await Fetch(layer.Blob).WaitAsync(token).ConfigureAwait(false);
                     return await Decompression.OpenAsync(_content.OpenRead(layer.Blob.Digest), token).ConfigureAwait(false);
                 }, ct).ConfigureAwait(false);
                 await _layers.RecordAsync(snapshot.Id, new Layer(layer.Blob, layer.DiffId), ct).ConfigureAwait(false);
