@@ -33,6 +33,7 @@ public sealed class BuildRunner(Worker worker)
         var session = new SolveSession(progress, request.LocalDirectories)
         {
             ImportedCache = imported,
+            CollectCachedRecords = cacheTargets.Count > 0,
             NoCache = request.NoCache,
             SourceDateEpoch = request.SourceDateEpoch,
             Secrets = new SecretSources(request.Secrets),

@@ -52,6 +52,20 @@ public sealed class CacheImportExportTests(BusyboxImage busybox) : IDisposable
     }
 
     [Fact]
+    public async Task A_fully_cached_rebuild_still_exports_every_step()
+    {
+        var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));
+        var cache = _work.Combine("cache");
+        var root = NewRoot();
+        var first = await BuildAsync(root, context, "a.tar");
+        await BuildAsync(root, context, "again.tar", "--cache-to", $"type=local,dest={cache},mode=max");
+
+        File.WriteAllText(Path.Combine(context, "b.txt"), "changed");
+        var second = await BuildAsync(NewRoot(), context, "b.tar", "--cache-from", $"type=local,src={cache}");
+        Assert.Equal(first.FileText("r1"), second.FileText("r1"));
+    }
+
+    [Fact]
     public async Task A_changed_context_file_reruns_only_the_steps_after_it()
     {
         var context = Context(TwoSteps, ("a.txt", "a"), ("b.txt", "b"));

@@ -43,6 +43,12 @@ public sealed class SolveSession
     /// </summary>
     public System.Collections.Concurrent.ConcurrentDictionary<Digest, SolvedRecord> Solved { get; } = new();
 
+    /// <summary>
+    /// Also put in <see cref="Solved"/>, after the solve, every vertex a cache hit made unnecessary whose
+    /// result the local records hold (for cache export; costs one record lookup per such vertex).
+    /// </summary>
+    public bool CollectCachedRecords { get; init; }
+
     /// <summary>Per-session values ops want to remember across vertices of one build (e.g. context checksummers).</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, object> Items { get; } = new();
 }

@@ -34,7 +34,31 @@ public sealed class Solver : ISolver
     {
         if (definition.Root is not { } root) return OpOutput.Empty;
         var keys = await CacheKeyComputation.ComputeAllAsync(root, _workers, session, _time, ct).ConfigureAwait(false);
-        return await MaterialiseAsync(new SolveRun(session, keys), root, ct).ConfigureAwait(false);
+        var solve = new SolveRun(session, keys);
+        var output = await MaterialiseAsync(solve, root, ct).ConfigureAwait(false);
+        if (session.CollectCachedRecords) await CollectCachedAsync(solve, root, ct).ConfigureAwait(false);
+        return output;
+    }
+
+    /// <summary>
+    /// Adds to <see cref="SolveSession.Solved"/> the vertices a hit made unnecessary whose results the
+    /// local records still hold (found without materialising anything), so a cache export of a fully
+    /// cached rebuild still holds every step.
+    /// </summary>
+    private async Task CollectCachedAsync(SolveRun solve, Vertex root, CancellationToken ct)
+    {
+        var seen = new HashSet<Digest>();
+        var pending = new Stack<Vertex>([root]);
+        while (pending.TryPop(out var vertex))
+        {
+            if (!seen.Add(vertex.Digest)) continue;
+            foreach (var input in vertex.Inputs) pending.Push(input);
+            var key = solve.KeyOf(vertex);
+            var worker = _workers.For(vertex.Op);
+            if (!worker.Cacheable || solve.Session.Solved.ContainsKey(key)) continue;
+            if (await _cache.LookupAsync(key, ct).ConfigureAwait(false) is { } snapshotId)
+                Remember(solve, vertex, worker, new OpOutput(snapshotId));
+        }
     }
 
     private async Task<OpOutput> MaterialiseAsync(SolveRun solve, Vertex vertex, CancellationToken ct)
