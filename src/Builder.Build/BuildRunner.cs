@@ -1,5 +1,6 @@
 using Builder.Core.Engine;
 using Builder.Core.Export;
+using Builder.Core.Export.Cache;
 using Builder.Core.Oci;
 using Builder.Core.Solver;
 using Builder.Frontends.Dockerfile.Conversion;
@@ -15,14 +16,24 @@ public sealed class BuildRunner(Worker worker)
 {
     public async Task<BuildResult> RunAsync(BuildRequest request, IBuildProgress progress, CancellationToken ct)
     {
-        if (request.CacheImports.Count > 0 || request.CacheExports.Count > 0)
-            progress.Warning("cache import/export is not supported yet; building with the local cache only");
+        // Checked before any work: a --cache-to the engine cannot honour is the user's error.
+        var cacheTargets = request.CacheExports.Select(ToCacheTarget).ToList();
 
         var converted = await DockerfileFrontend.ConvertAsync(request.ToFrontendRequest(), worker.ResolverFor(request.AlwaysPull), ct).ConfigureAwait(false);
         foreach (var warning in converted.Warnings) progress.Warning(warning);
 
+        ImportedCache? imported = null;
+        if (request.CacheImports.Count > 0 && !request.NoCache)
+        {
+            imported = await worker.CacheImporter.LoadAsync(
+                request.CacheImports.Select(c => (c.Type, c.Attributes)), progress.Warning, ct).ConfigureAwait(false);
+            progress.Message($"importing cache: {imported.Count} records");
+        }
+
         var session = new SolveSession(progress, request.LocalDirectories)
         {
+            ImportedCache = imported,
+            CollectCachedRecords = cacheTargets.Count > 0,
             NoCache = request.NoCache,
             SourceDateEpoch = request.SourceDateEpoch,
             Secrets = new SecretSources(request.Secrets),
@@ -36,13 +47,27 @@ public sealed class BuildRunner(Worker worker)
             throw new BuildFailedException(SolveErrorReport.Format(failure, request.DockerfileText));
         }
 
-        var build = new BuildOutput(result.SnapshotId, converted.Config);
+        var imageConfig = converted.Config;
+        if (cacheTargets.Any(t => t.Type == "inline"))
+        {
+            var inline = await worker.CacheExporter.InlineAsync([.. session.Solved.Values], result.SnapshotId, request.SourceDateEpoch, imported, ct).ConfigureAwait(false);
+            imageConfig = imageConfig with { InlineCache = System.Text.Json.JsonDocument.Parse(inline.ToJson()).RootElement.Clone() };
+            progress.Message($"inline cache: {inline.Records.Count} records in the image config");
+        }
+        var build = new BuildOutput(result.SnapshotId, imageConfig);
         var options = new ExportOptions { SourceDateEpoch = request.SourceDateEpoch };
         ExportResult? last = null;
         foreach (var output in request.Outputs)
         {
             progress.Message($"exporting to {output.ShownType ?? output.Type}{((output.ShownAs ?? output.Dest) is { } d ? $" {d}" : "")}");
             last = await worker.ExporterFor(output.Type, output.Attributes, output.Names).ExportAsync(build, options, ct).ConfigureAwait(false);
+        }
+
+        foreach (var target in cacheTargets.Where(t => t.Type != "inline"))
+        {
+            progress.Message($"exporting cache to {target.Type} {target.Location} (mode={target.Mode.ToString().ToLowerInvariant()})");
+            var exported = await worker.CacheExporter.ExportAsync(target, [.. session.Solved.Values], result.SnapshotId, request.SourceDateEpoch, imported, ct).ConfigureAwait(false);
+            progress.Message($"exported {exported.Records} cache records as {exported.Manifest.Digest}: {exported.BlobsWritten} blobs written, {exported.BlobsReused} already there");
         }
 
         var response = new Dictionary<string, string>();
@@ -57,5 +82,11 @@ public sealed class BuildRunner(Worker worker)
             progress.Message($"writing image {config}");
         }
         return new BuildResult(last?.Manifest?.Digest.ToString(), last?.ConfigDigest?.ToString()) { ExporterResponse = response };
+    }
+
+    private static CacheTarget ToCacheTarget(CacheOptions options)
+    {
+        try { return CacheTarget.Parse(options.Type, options.Attributes); }
+        catch (Exception e) when (e is ArgumentException or FormatException) { throw new BuildFailedException(e.Message); }
     }
 }

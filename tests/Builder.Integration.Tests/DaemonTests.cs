@@ -51,6 +51,18 @@ public sealed class DaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cache_flags_travel_to_the_daemon_and_its_cache_serves_an_embedded_build()
+    {
+        _context.Write("Dockerfile", "FROM busybox\nRUN head -c 16 /dev/urandom | od -An -tx1 > /rand\n");
+        var cache = _out.Combine("cache");
+        var a = _out.Combine("a.tar");
+        var b = _out.Combine("b.tar");
+        await BuildOkAsync(_daemon.Client(), "-o", $"type=oci,dest={a}", "--cache-to", $"type=local,dest={cache}");
+        await BuildOkAsync(new BuilderCli(_out.Combine("embedded-root")), "-o", $"type=oci,dest={b}", "--cache-from", $"type=local,src={cache}");
+        Assert.Equal(OciArchive.Load(a).FileText("rand"), OciArchive.Load(b).FileText("rand"));
+    }
+
+    [Fact]
     public async Task Two_clients_building_the_same_Dockerfile_at_once_run_its_RUN_once()
     {
         _context.Write("Dockerfile", "FROM busybox\nRUN head -c 32 /dev/urandom | od -An -tx1 > /rand && sleep 2\n");

@@ -32,13 +32,15 @@ public static class BuildCommand
     private static readonly Option<string[]> Secrets = new("--secret") { Description = "Secret to expose to the build (id=ID,src=PATH or id=ID,env=VAR)" };
     private static readonly Option<string[]> Ssh = new("--ssh") { Description = "SSH agent socket to expose to the build (default|ID[=SOCKET])" };
     private static readonly Option<string[]> Allow = new("--allow") { Description = "Extra privileged entitlement (security.insecure)" };
+    private static readonly Option<string[]> CacheFrom = new("--cache-from") { Description = "External cache sources (type=local,src=DIR | type=registry,ref=REF | REF)" };
+    private static readonly Option<string[]> CacheTo = new("--cache-to") { Description = "Cache export destinations (type=local,dest=DIR | type=registry,ref=REF | type=inline)[,mode=min|max]" };
     private static readonly Argument<string> ContextDir = new("CONTEXT") { Description = "The build context directory" };
 
     public static Command Create()
     {
         var command = new Command("build", "Build an image from a Dockerfile")
         {
-            File, Tags, Outputs, NoCache, Push, Pull, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, MetadataFile, Secrets, Ssh, Allow, ContextDir,
+            File, Tags, Outputs, NoCache, Push, Pull, ProgressMode, BuildArgs, BuildContexts, Target, PlatformOption, Labels, IidFile, MetadataFile, Secrets, Ssh, Allow, CacheFrom, CacheTo, ContextDir,
         };
         command.SetAction((parse, ct) => RunAsync(parse, ct));
         return command;
@@ -90,6 +92,8 @@ public static class BuildCommand
             Entitlements = SessionOptions.ParseAllow(parse.GetValue(Allow) ?? []),
             NoCache = parse.GetValue(NoCache),
             SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
+            CacheImports = [.. (parse.GetValue(CacheFrom) ?? []).Select(c => ParseCache(c, "--cache-from"))],
+            CacheExports = [.. (parse.GetValue(CacheTo) ?? []).Select(c => ParseCache(c, "--cache-to"))],
         };
     }
 
@@ -118,4 +122,22 @@ public static class BuildCommand
         return dirs;
     }
 
+    /// <summary>
+    /// buildx's cache flag syntax: comma-separated KEY=VALUE pairs with a <c>type</c>; a value with no
+    /// <c>=</c> at all is an image reference (<c>type=registry,ref=VALUE</c>).
+    /// </summary>
+    internal static CacheOptions ParseCache(string text, string flag)
+    {
+        if (!text.Contains('='))
+            return new CacheOptions("registry", new Dictionary<string, string> { ["ref"] = text });
+        var attributes = new Dictionary<string, string>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=');
+            if (eq <= 0) throw new CliException($"invalid {flag} \"{text}\": expected KEY=VALUE pairs");
+            attributes[part[..eq].Trim()] = part[(eq + 1)..];
+        }
+        return attributes.Remove("type", out var type) ? new CacheOptions(type, attributes)
+            : throw new CliException($"invalid {flag} \"{text}\": type= is required");
+    }
 }

@@ -48,6 +48,13 @@ public sealed class Worker : IAsyncDisposable
         new RegistryImageResolver(_registries, Content, new BlobLocations(Root)) { AlwaysPull = true }, alwaysPull: true);
     public ISolver Solver { get; }
 
+    /// <summary>Writes a solve's records as a cache artifact (<c>--cache-to</c>).</summary>
+    public Export.Cache.CacheExporter CacheExporter =>
+        new(Content, Layers, Snapshots, _registries);
+
+    /// <summary>Reads cache artifacts (<c>--cache-from</c>) for a build.</summary>
+    public Export.Cache.CacheImporter CacheImporter => new(Content, Snapshots, Layers, _registries);
+
     /// <summary>
     /// Opens the state root: creates what is missing and removes what a crashed process left
     /// (running containers, mounts, active snapshots, temp blobs). The caller holds the <see cref="StateLock"/>.

@@ -28,6 +28,12 @@ public sealed record ImageConfig
     [JsonPropertyName("rootfs")] public RootFs RootFs { get; init; } = new();
     [JsonPropertyName("history")] public IReadOnlyList<HistoryEntry> History { get; init; } = [];
 
+    /// <summary><c>--cache-to type=inline</c>: the cache config (docs/cache-format.md) carried in the image itself.</summary>
+    [JsonPropertyName(InlineCacheField), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonElement? InlineCache { get; init; }
+
+    public const string InlineCacheField = "io.builder.cache.v1";
+
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -94,6 +100,12 @@ public sealed record ImageManifest
 {
     [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
     [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciManifest;
+
+    /// <summary>What an artifact manifest holds (OCI 1.1); null for images.</summary>
+    [JsonPropertyName("artifactType")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ArtifactType { get; init; }
+
     [JsonPropertyName("config")] public required Descriptor Config { get; init; }
     [JsonPropertyName("layers")] public IReadOnlyList<Descriptor> Layers { get; init; } = [];
     [JsonPropertyName("annotations")] public IReadOnlyDictionary<string, string>? Annotations { get; init; }

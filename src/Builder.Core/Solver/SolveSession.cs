@@ -31,6 +31,24 @@ public sealed class SolveSession
     /// <summary>Entitlements granted to this build (<c>--allow</c>), e.g. <see cref="Solver.Entitlements.SecurityInsecure"/>.</summary>
     public IReadOnlySet<string> Entitlements { get; init; } = new HashSet<string>();
 
+    /// <summary>
+    /// Cache records imported for this build (<c>--cache-from</c>): consulted when the local records
+    /// miss; a hit materialises the record's result (fetching its layers only then). Null: none.
+    /// </summary>
+    public ICacheSource? ImportedCache { get; init; }
+
+    /// <summary>
+    /// Every cacheable vertex of this solve that produced (or reused) a snapshot, by cache key: what a
+    /// cache export (<c>--cache-to</c>) writes. Vertices a cache hit made unnecessary are not here.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<Digest, SolvedRecord> Solved { get; } = new();
+
+    /// <summary>
+    /// Also put in <see cref="Solved"/>, after the solve, every vertex a cache hit made unnecessary whose
+    /// result the local records hold (for cache export; costs one record lookup per such vertex).
+    /// </summary>
+    public bool CollectCachedRecords { get; init; }
+
     /// <summary>Per-session values ops want to remember across vertices of one build (e.g. context checksummers).</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, object> Items { get; } = new();
 }
@@ -53,3 +71,17 @@ public sealed record VertexLog(Vertex Vertex, DateTimeOffset Time, int Stream, R
 public sealed record VertexCompleted(Vertex Vertex, DateTimeOffset Time, TimeSpan Duration) : ProgressEvent(Vertex, Time);
 
 public sealed record VertexFailed(Vertex Vertex, DateTimeOffset Time, string Error) : ProgressEvent(Vertex, Time);
+
+/// <summary>A cache key this solve resolved to a snapshot, with the keys of the inputs it was derived from.</summary>
+public sealed record SolvedRecord(Digest Key, IReadOnlyList<Digest> Inputs, string SnapshotId, string VertexName);
+
+/// <summary>Cache records from elsewhere (an imported cache), looked up after the local records miss.</summary>
+public interface ICacheSource
+{
+    /// <summary>
+    /// The snapshot holding the result of <paramref name="cacheKey"/>, materialised from this source
+    /// (its layers fetched and unpacked only now), or null when the source has no such record or it
+    /// cannot be used (a failure here is a miss, never a build failure).
+    /// </summary>
+    Task<string?> MaterialiseAsync(Digest cacheKey, CancellationToken ct);
+}

@@ -34,7 +34,31 @@ public sealed class Solver : ISolver
     {
         if (definition.Root is not { } root) return OpOutput.Empty;
         var keys = await CacheKeyComputation.ComputeAllAsync(root, _workers, session, _time, ct).ConfigureAwait(false);
-        return await MaterialiseAsync(new SolveRun(session, keys), root, ct).ConfigureAwait(false);
+        var solve = new SolveRun(session, keys);
+        var output = await MaterialiseAsync(solve, root, ct).ConfigureAwait(false);
+        if (session.CollectCachedRecords) await CollectCachedAsync(solve, root, ct).ConfigureAwait(false);
+        return output;
+    }
+
+    /// <summary>
+    /// Adds to <see cref="SolveSession.Solved"/> the vertices a hit made unnecessary whose results the
+    /// local records still hold (found without materialising anything), so a cache export of a fully
+    /// cached rebuild still holds every step.
+    /// </summary>
+    private async Task CollectCachedAsync(SolveRun solve, Vertex root, CancellationToken ct)
+    {
+        var seen = new HashSet<Digest>();
+        var pending = new Stack<Vertex>([root]);
+        while (pending.TryPop(out var vertex))
+        {
+            if (!seen.Add(vertex.Digest)) continue;
+            foreach (var input in vertex.Inputs) pending.Push(input);
+            var key = solve.KeyOf(vertex);
+            var worker = _workers.For(vertex.Op);
+            if (!worker.Cacheable || solve.Session.Solved.ContainsKey(key)) continue;
+            if (await _cache.LookupAsync(key, ct).ConfigureAwait(false) is { } snapshotId)
+                Remember(solve, vertex, worker, new OpOutput(snapshotId));
+        }
     }
 
     private async Task<OpOutput> MaterialiseAsync(SolveRun solve, Vertex vertex, CancellationToken ct)
@@ -44,10 +68,11 @@ public sealed class Solver : ISolver
 
         var worker = _workers.For(vertex.Op);
         if (worker.Cacheable && !solve.Session.NoCache
-            && await _cache.LookupAsync(key, ct).ConfigureAwait(false) is { } snapshotId)
+            && await LookupAsync(solve, key, ct).ConfigureAwait(false) is { } snapshotId)
         {
             var cached = new OpOutput(snapshotId);
             solve.Results.TryAdd(key, cached);
+            Remember(solve, vertex, worker, cached);
             solve.ReportCachedOnce(vertex, _time.GetUtcNow());
             return cached;
         }
@@ -55,7 +80,26 @@ public sealed class Solver : ISolver
         var execution = JoinOrStart(solve, vertex, key, worker);
         var output = await execution.WaitAsync(solve, ct).ConfigureAwait(false);
         solve.Results.TryAdd(key, output);
+        Remember(solve, vertex, worker, output);
         return output;
+    }
+
+    /// <summary>The local record of <paramref name="key"/>, else the imported cache's (then recorded locally).</summary>
+    private async Task<string?> LookupAsync(SolveRun solve, Digest key, CancellationToken ct)
+    {
+        if (await _cache.LookupAsync(key, ct).ConfigureAwait(false) is { } local) return local;
+        if (solve.Session.ImportedCache is not { } imported) return null;
+        if (await imported.MaterialiseAsync(key, ct).ConfigureAwait(false) is not { } snapshotId) return null;
+        await _cache.StoreAsync(key, snapshotId, ct).ConfigureAwait(false);
+        return snapshotId;
+    }
+
+    /// <summary>Notes a cacheable result in the session, for cache export.</summary>
+    private static void Remember(SolveRun solve, Vertex vertex, IOpWorker worker, OpOutput output)
+    {
+        if (!worker.Cacheable || output.SnapshotId is not { } snapshotId) return;
+        var key = solve.KeyOf(vertex);
+        solve.Session.Solved.TryAdd(key, new SolvedRecord(key, [.. vertex.Inputs.Select(solve.KeyOf)], snapshotId, vertex.Name));
     }
 
     /// <summary>The run of <paramref name="key"/> already under way, or a new one.</summary>

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Builder.Core.Graph;
+using Builder.Core.Oci;
+
+namespace Builder.Core.Export.Cache;
+
+/// <summary>
+/// The cache artifact (docs/cache-format.md): an OCI image manifest whose <c>artifactType</c> and
+/// config media type are <see cref="ConfigMediaType"/>, whose config lists the records and whose
+/// layers are every blob the records name (so registries keep them and copies carry them).
+/// </summary>
+public static class CacheFormat
+{
+    public const string ConfigMediaType = "application/vnd.builder.cache.config.v1+json";
+
+    /// <summary>The OCI layout tag a local cache is written under when <c>tag=</c> is not given.</summary>
+    public const string DefaultTag = "latest";
+
+    public static bool IsCacheManifest(ImageManifest manifest) =>
+        manifest.ArtifactType == ConfigMediaType || manifest.Config.MediaType == ConfigMediaType;
+}
+
+/// <summary>The config blob of a cache artifact.</summary>
+public sealed record CacheConfig
+{
+    [JsonPropertyName("version")] public int Version { get; init; } = 1;
+    [JsonPropertyName("records")] public IReadOnlyList<CacheRecord> Records { get; init; } = [];
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ImageConfig.JsonOptions);
+
+    public static CacheConfig FromJson(ReadOnlySpan<byte> json)
+    {
+        var config = JsonSerializer.Deserialize<CacheConfig>(json, ImageConfig.JsonOptions) ?? throw new JsonException("cache config is null");
+        if (config.Version != 1) throw new JsonException($"unsupported cache format version {config.Version}");
+        foreach (var record in config.Records)
+            if (record.Layers is null || record.Layers.Count == 0 || record.Layers.Any(l => l.Blob is null))
+                throw new JsonException($"cache record {record.Key} has no layers");
+        return config;
+    }
+}
+
+/// <summary>
+/// One result: its solver cache key, the keys of the inputs it was derived from, and the layer chain
+/// (base first) whose unpacking gives its filesystem.
+/// </summary>
+public sealed record CacheRecord(
+    [property: JsonPropertyName("key")] Digest Key,
+    [property: JsonPropertyName("inputs")] IReadOnlyList<Digest> Inputs,
+    [property: JsonPropertyName("layers")] IReadOnlyList<CacheLayer> Layers)
+{
+    /// <summary>The step that made it, for people reading the cache (not used for matching).</summary>
+    [JsonPropertyName("description")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Description { get; init; }
+}
+
+/// <summary>A layer of a record: its blob (as a descriptor) and the digest of its uncompressed tar.</summary>
+public sealed record CacheLayer(
+    [property: JsonPropertyName("blob")] Descriptor Blob,
+    [property: JsonPropertyName("diffID")] Digest DiffId);
