@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Builder.Core.Engine;
 using Builder.Core.Export;
 using Builder.Core.Oci;
 using Builder.Core.Registry;
@@ -27,7 +28,8 @@ public static class PushCommand
             var progress = new Progress<BlobPushed>(blob => Console.WriteLine($"{blob.Digest.Short}: {Describe(blob.Outcome)}"));
             try
             {
-                var target = await new LayerConversion(root, new ContentStore(root)).ToCompressedAsync(image.Target, ct);
+                await using var worker = await Worker.OpenAsync(root, ct);
+                var target = await worker.LayerConversion.ToCompressedAsync(image.Target, ct);
                 var result = await pusher.PushAsync(target, reference, progress, ct);
                 Console.WriteLine($"{reference.Tag ?? reference.Digest?.ToString()}: digest: {result.Target.Digest} size: {result.Target.Size}");
             }

@@ -89,13 +89,16 @@ public sealed class Worker : IAsyncDisposable
 
     private static string ExecScratchDir(StateRoot root) => Path.Combine(root.TempDir, "exec");
 
+    /// <summary>Turns images of the local store (uncompressed layers) into what a registry is sent.</summary>
+    public LayerConversion LayerConversion => new(Root, Content, Layers);
+
     /// <summary>The exporter for one <c>-o type=…</c> output.</summary>
     public IExporter ExporterFor(string type, IReadOnlyDictionary<string, string> attributes, IReadOnlyList<string> names)
     {
         var assembler = new ImageAssembler(Content, Layers);
         var normalized = names.Select(n => ImageReference.Parse(n).ToString()).ToList();
         string Dest() => attributes.TryGetValue("dest", out var dest) ? Path.GetFullPath(dest) : throw new ArgumentException($"type={type} needs dest=PATH");
-        IExporter Pushing() => new RegistryExporter(assembler, Images, new RegistryPusher(_registries, Content, new BlobLocations(Root)), new LayerConversion(Root, Content), normalized);
+        IExporter Pushing() => new RegistryExporter(assembler, Images, new RegistryPusher(_registries, Content, new BlobLocations(Root)), LayerConversion, normalized);
         return type switch
         {
             "image" when attributes.GetValueOrDefault("push") == "true" => Pushing(),

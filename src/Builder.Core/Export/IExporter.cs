@@ -19,6 +19,9 @@ public interface ILayerStore
 
     /// <summary>Records that <paramref name="snapshotId"/> was unpacked from <paramref name="layer"/>, so export reuses that blob.</summary>
     Task RecordAsync(string snapshotId, Layer layer, CancellationToken ct);
+
+    /// <summary>A stored blob of the layer whose uncompressed digest is <paramref name="diffId"/>, in <paramref name="compression"/>, if one was made.</summary>
+    Task<Descriptor?> FindBlobAsync(Digest diffId, LayerCompression compression, CancellationToken ct);
 }
 
 /// <summary>

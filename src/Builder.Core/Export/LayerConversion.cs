@@ -11,7 +11,11 @@ namespace Builder.Core.Export;
 /// them compressed, so pushing turns an image's uncompressed layers into gzip ones here — once per
 /// layer: each pair is remembered, and a re-push compresses nothing.
 /// </summary>
-public sealed class LayerConversion(StateRoot root, IContentStore content)
+/// <remarks>
+/// A gzip blob the layer store already made for the same layer (an OCI export, a cache export) is
+/// used as it is, so every export of one layer names one blob — cache records included.
+/// </remarks>
+public sealed class LayerConversion(StateRoot root, IContentStore content, ILayerStore layers)
 {
     /// <summary>The manifest to push: <paramref name="target"/> itself, or a copy whose uncompressed layers are gzip.</summary>
     public async Task<Descriptor> ToCompressedAsync(Descriptor target, CancellationToken ct)
@@ -33,6 +37,9 @@ public sealed class LayerConversion(StateRoot root, IContentStore content)
 
     private async Task<Descriptor> CompressAsync(Descriptor layer, bool docker, CancellationToken ct)
     {
+        var mediaType = docker ? MediaTypes.DockerLayerGzip : MediaTypes.OciLayerGzip;
+        if (await layers.FindBlobAsync(layer.Digest, LayerCompression.Gzip, ct).ConfigureAwait(false) is { } made)
+            return made with { MediaType = mediaType };
         if (await FindAsync(layer.Digest, docker, ct).ConfigureAwait(false) is { } known && content.Exists(known.Digest))
             return known;
 

@@ -94,6 +94,22 @@ public sealed class LayerStore : ILayerStore
         return new Layer(blob, diffId);
     }
 
+    public async Task<Descriptor?> FindBlobAsync(Digest diffId, LayerCompression compression, CancellationToken ct)
+    {
+        await using var db = _root.OpenDatabase();
+        await using var select = db.CreateCommand();
+        select.CommandText = "SELECT media_type, digest, size FROM layers WHERE diff_id = $diffId AND compression = $compression";
+        select.Parameters.AddWithValue("$diffId", diffId.ToString());
+        select.Parameters.AddWithValue("$compression", compression.ToString());
+        await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var blob = new Descriptor(reader.GetString(0), Digest.Parse(reader.GetString(1)), reader.GetInt64(2));
+            if (_content.Exists(blob.Digest)) return blob;
+        }
+        return null;
+    }
+
     private async Task<Layer?> FindAsync(string snapshotId, LayerCompression compression, string timestampKey, CancellationToken ct)
     {
         await using var db = _root.OpenDatabase();

@@ -20,7 +20,7 @@ public sealed class LayerConversionTests : IDisposable
         var storedManifest = ImageManifest.FromJson(await _fixture.Content.ReadAllBytesAsync(stored.Manifest!.Digest, CancellationToken.None));
         Assert.All(storedManifest.Layers, l => Assert.Equal(MediaTypes.OciLayer, l.MediaType));
 
-        var conversion = new LayerConversion(_fixture.State.Root, _fixture.Content);
+        var conversion = new LayerConversion(_fixture.State.Root, _fixture.Content, _fixture.Layers);
         var pushed = await conversion.ToCompressedAsync(stored.Manifest, CancellationToken.None);
         var pushedManifest = ImageManifest.FromJson(await _fixture.Content.ReadAllBytesAsync(pushed.Digest, CancellationToken.None));
 

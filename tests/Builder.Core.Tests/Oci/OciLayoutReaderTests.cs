@@ -102,5 +102,7 @@ public sealed class OciLayoutReaderTests(BusyboxLayoutFixture busybox) : IClassF
     {
         public Task<IReadOnlyList<Layer>> LayersAsync(string? snapshotId, LayerCompression compression, DateTimeOffset? timestamp, CancellationToken ct) => Task.FromResult(layers);
         public Task RecordAsync(string snapshotId, Layer layer, CancellationToken ct) => Task.CompletedTask;
+        public Task<Descriptor?> FindBlobAsync(Digest diffId, LayerCompression compression, CancellationToken ct) =>
+            Task.FromResult(layers.FirstOrDefault(l => l.DiffId == diffId)?.Blob);
     }
 }
