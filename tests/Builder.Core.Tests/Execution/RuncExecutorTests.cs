@@ -5,15 +5,11 @@ using Builder.Core.State;
 
 namespace Builder.Core.Tests.Execution;
 
-/// <summary>Needs root and runc: these tests run real containers.</summary>
-public sealed class RuncFactAttribute : FactAttribute
-{
-    public RuncFactAttribute()
-    {
-        if (Environment.UserName != "root" || !File.Exists("/usr/sbin/runc"))
-            Skip = "needs root and /usr/sbin/runc";
-    }
-}
+/// <summary>
+/// Marks tests that run real containers: they need root and runc, which scripts/setup installs.
+/// They fail rather than skip without them — a missing runtime is a broken setup, not a pass.
+/// </summary>
+public sealed class RuncFactAttribute : FactAttribute;
 
 /// <summary>Collects what a sandboxed process prints.</summary>
 public sealed class CapturedOutput : IExecOutput
