@@ -107,13 +107,11 @@ public static unsafe partial class Native
             if (n == 0) return true;
             if (n > 0) { copiedAny = true; continue; }
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR_) continue;
-            if (!copiedAny && errno is EXDEV_ or ENOSYS_ or EINVAL_ or EOPNOTSUPP_) return false;
+            if (errno == EINTR) continue;
+            if (!copiedAny && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) return false;
             throw NativeException.FromErrno("copy_file_range", path, errno);
         }
     }
-
-    private const int EINTR_ = 4, EXDEV_ = 18, EINVAL_ = 22, ENOSYS_ = 38, EOPNOTSUPP_ = 95;
 
     [LibraryImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
     private static partial nint copy_file_range(int fdIn, long* offIn, int fdOut, long* offOut, nuint length, uint flags);
