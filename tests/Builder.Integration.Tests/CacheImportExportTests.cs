@@ -237,9 +237,7 @@ public sealed class CacheImportExportTests(BusyboxImage busybox) : IDisposable
 
     private async Task<(OciArchive Image, string Log)> BuildWithLogAsync(BuilderCli cli, string context, string tar, params string[] extra)
     {
-        var dest = _work.Combine(tar);
-        var result = await cli.RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "-o", $"type=oci,dest={dest}", .. extra, context]);
-        Assert.True(result.ExitCode == 0, result.Output);
-        return (OciArchive.Load(dest), result.Output);
+        var (image, result) = await cli.BuildOciOkAsync(context, _work.Combine(tar), [.. busybox.BuildContextArgs, .. extra]);
+        return (image, result.Output);
     }
 }

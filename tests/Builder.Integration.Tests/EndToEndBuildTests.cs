@@ -25,9 +25,7 @@ public sealed class EndToEndBuildTests(BusyboxImage busybox) : IDisposable
     private async Task<OciArchive> BuildOciAsync(BuilderCli cli, params string[] extra)
     {
         var tar = _out.Combine($"image-{Guid.NewGuid():N}.tar");
-        var result = await cli.RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "-o", $"type=oci,dest={tar}", .. extra, _context.Path]);
-        Assert.True(result.ExitCode == 0, $"build failed ({result.ExitCode}):\n{result.Output}");
-        return OciArchive.Load(tar);
+        return (await cli.BuildOciOkAsync(_context.Path, tar, [.. busybox.BuildContextArgs, .. extra])).Image;
     }
 
     [Fact]

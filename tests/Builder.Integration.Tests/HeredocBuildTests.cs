@@ -23,9 +23,7 @@ public sealed class HeredocBuildTests(BusyboxImage busybox, SharedStateRoot shar
     {
         _context.Write("Dockerfile", dockerfile);
         var tar = _out.Combine($"image-{Guid.NewGuid():N}.tar");
-        var result = await new BuilderCli(shared.State.Path).RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "-o", $"type=oci,dest={tar}", .. extra, _context.Path]);
-        Assert.True(result.ExitCode == 0, $"build failed ({result.ExitCode}):\n{result.Output}");
-        return OciArchive.Load(tar);
+        return (await new BuilderCli(shared.State.Path).BuildOciOkAsync(_context.Path, tar, [.. busybox.BuildContextArgs, .. extra])).Image;
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class RunMountTests(BusyboxImage busybox, SharedStateRoot shared) 
     private async Task<(CliResult Result, string Tar)> BuildAsync(BuilderCli cli, params string[] extra)
     {
         var tar = _out.Combine($"image-{Guid.NewGuid():N}.tar");
-        var result = await cli.RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "-o", $"type=oci,dest={tar}", .. extra, _context.Path]);
+        var (result, _) = await cli.BuildOciAsync(_context.Path, tar, [.. busybox.BuildContextArgs, .. extra]);
         return (result, tar);
     }
 

@@ -66,9 +66,7 @@ public abstract class DockerfileSuite : IDisposable
     protected async Task<(CliResult Result, OciArchive? Image)> TryBuildAsync(string dockerfile, params string[] extra)
     {
         Write("Dockerfile", dockerfile);
-        var tar = _out.Combine($"image-{Guid.NewGuid():N}.tar");
-        var result = await Cli.RunAsync(["build", "--progress", "plain", .. _busybox.BuildContextArgs, "-o", $"type=oci,dest={tar}", .. extra, Context.Path]);
-        return (result, result.ExitCode == 0 ? OciArchive.Load(tar) : null);
+        return await Cli.BuildOciAsync(Context.Path, _out.Combine($"image-{Guid.NewGuid():N}.tar"), [.. _busybox.BuildContextArgs, .. extra]);
     }
 
     protected static JsonElement ConfigOf(OciArchive image) => image.Config.GetProperty("config");

@@ -37,6 +37,24 @@ public sealed class BuilderCli(string stateRoot)
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>
+    /// <c>builder build</c> of <paramref name="contextDir"/> exported as an OCI archive at <paramref name="tarPath"/>:
+    /// the result, and the archive read back when the build succeeded.
+    /// </summary>
+    public async Task<(CliResult Result, OciArchive? Image)> BuildOciAsync(string contextDir, string tarPath, IEnumerable<string> extra)
+    {
+        var result = await RunAsync(["build", "--progress", "plain", "-o", $"type=oci,dest={tarPath}", .. extra, contextDir]);
+        return (result, result.ExitCode == 0 ? OciArchive.Load(tarPath) : null);
+    }
+
+    /// <summary>As <see cref="BuildOciAsync"/>, failing the test with the build's output unless it succeeds.</summary>
+    public async Task<(OciArchive Image, CliResult Result)> BuildOciOkAsync(string contextDir, string tarPath, IEnumerable<string> extra)
+    {
+        var (result, image) = await BuildOciAsync(contextDir, tarPath, extra);
+        Assert.True(result.ExitCode == 0, $"build failed ({result.ExitCode}):\n{result.Output}");
+        return (image!, result);
+    }
+
     /// <summary>Starts builder with redirected output (stdin given <see cref="StandardInput"/>, then closed); the caller reads and waits.</summary>
     public Process Start(IReadOnlyList<string> args)
     {
