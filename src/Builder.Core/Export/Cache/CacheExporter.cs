@@ -148,9 +148,9 @@ public sealed class CacheExporter(IContentStore content, ILayerStore layers, ISn
         var client = registries.For(reference.Registry);
         int written = 0, reused = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = registries.Options.MaxConcurrentTransfers, CancellationToken = ct };
-        await Parallel.ForEachAsync(blobs, parallel, async (blob, token) =>
+        async Task SendAsync(Descriptor blob, bool trustHead, CancellationToken token)
         {
-            if (await client.BlobExistsAsync(reference.Repository, blob.Digest, token).ConfigureAwait(false))
+            if (trustHead && await client.BlobExistsAsync(reference.Repository, blob.Digest, token).ConfigureAwait(false))
             {
                 Interlocked.Increment(ref reused);
                 return;
@@ -158,8 +158,21 @@ public sealed class CacheExporter(IContentStore content, ILayerStore layers, ISn
             if (imported is not null) await imported.EnsureBlobAsync(blob, token).ConfigureAwait(false);
             await client.UploadBlobAsync(reference.Repository, blob, () => content.OpenRead(blob.Digest), null, token).ConfigureAwait(false);
             Interlocked.Increment(ref written);
-        }).ConfigureAwait(false);
-        await client.PutManifestAsync(reference.Repository, reference.Tag ?? manifest.Digest.ToString(), manifest.MediaType, manifestJson, ct).ConfigureAwait(false);
+        }
+
+        var tag = reference.Tag ?? manifest.Digest.ToString();
+        await Parallel.ForEachAsync(blobs, parallel, (blob, token) => new ValueTask(SendAsync(blob, trustHead: true, token))).ConfigureAwait(false);
+        try
+        {
+            await client.PutManifestAsync(reference.Repository, tag, manifest.MediaType, manifestJson, ct).ConfigureAwait(false);
+        }
+        catch (RegistryException e) when (e.Status == System.Net.HttpStatusCode.BadRequest)
+        {
+            // Another builder exporting to the same cache can be mid-upload of a shared blob: HEAD said
+            // it was there, yet the manifest PUT finds it unknown. Send every blob ourselves, then once more.
+            await Parallel.ForEachAsync(blobs, parallel, (blob, token) => new ValueTask(SendAsync(blob, trustHead: false, token))).ConfigureAwait(false);
+            await client.PutManifestAsync(reference.Repository, tag, manifest.MediaType, manifestJson, ct).ConfigureAwait(false);
+        }
         return (written, reused);
     }
 
