@@ -48,6 +48,27 @@ public sealed class RegistryBuildTests(BusyboxImage busybox) : IDisposable
     }
 
     [Fact]
+    public async Task A_base_a_build_pulls_is_kept_by_name_so_the_next_build_needs_no_registry()
+    {
+        var name = $"{_registry.Address}/team/base:1";
+        _context.Write("Dockerfile", "FROM busybox\nRUN echo base > /stamp\n");
+        var push = await new BuilderCli(_first.Path).RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "--push", "-t", name, _context.Path]);
+        Assert.True(push.ExitCode == 0, push.Output);
+
+        _context.Write("Dockerfile", $"FROM {name}\nRUN cat /stamp > /copy\n");
+        var pulled = await new BuilderCli(_second.Path).RunAsync(["build", "--progress", "plain", _context.Path]);
+        Assert.True(pulled.ExitCode == 0, pulled.Output);
+        var images = await new BuilderCli(_second.Path).RunAsync("images");
+        Assert.Contains("team/base", images.Stdout);
+
+        // With the registry gone, only the kept copy can serve the base.
+        _registry.Dispose();
+        _context.Write("Dockerfile", $"FROM {name}\nRUN cat /stamp > /again\n");
+        var offline = await new BuilderCli(_second.Path).RunAsync(["build", "--progress", "plain", _context.Path]);
+        Assert.True(offline.ExitCode == 0, offline.Output);
+    }
+
+    [Fact]
     public async Task A_missing_image_is_a_clear_error_naming_the_line()
     {
         _context.Write("Dockerfile", $"FROM {_registry.Address}/nothing/here:1\n");

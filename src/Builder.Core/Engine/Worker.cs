@@ -76,7 +76,7 @@ public sealed class Worker : IAsyncDisposable
         var resolver = new ImageResolvers(new StoreImageResolver(images, content), new OciLayoutResolver(content), registry);
 
         var workers = new OpWorkers(
-            new ImageSourceWorker(resolver, content, snapshots, layers, registry.EnsureLayersAsync),
+            new ImageSourceWorker(resolver, content, snapshots, layers, new BaseImagePull(registry, images, content).PullAsync),
             new LocalSourceWorker(
                 patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
                 (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),

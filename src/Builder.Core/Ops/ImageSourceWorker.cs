@@ -10,9 +10,9 @@ namespace Builder.Core.Ops;
 /// A base image: keyed by its manifest digest (so a moved tag is a new key), materialised by
 /// unpacking each layer into a snapshot keyed by its chain id — done once, shared by all builds.
 /// </summary>
-/// <param name="fetchLayers">downloads an image's layers that are not in the content store (the registry's job); called only when some are missing.</param>
+/// <param name="pull">makes the image local before it is unpacked: downloads the layers the content store lacks (the registry's job) and keeps the image under its name, as <c>docker pull</c> does.</param>
 public sealed class ImageSourceWorker(IImageResolver resolver, IContentStore content, ISnapshotter snapshotter, ILayerStore layers,
-    Func<ResolvedImage, CancellationToken, Task> fetchLayers) : IOpWorker
+    Func<ResolvedImage, CancellationToken, Task> pull) : IOpWorker
 {
     public bool Cacheable => true;
 
@@ -27,8 +27,7 @@ public sealed class ImageSourceWorker(IImageResolver resolver, IContentStore con
     public async Task<OpOutput> ExecuteAsync(Vertex vertex, IReadOnlyList<OpOutput> inputs, SolveSession session, CancellationToken ct)
     {
         var image = await ResolveAsync(vertex, session, ct).ConfigureAwait(false);
-        if (image.Manifest.Layers.Any(layer => !content.Exists(layer.Digest)))
-            await fetchLayers(image, ct).ConfigureAwait(false);
+        await pull(image, ct).ConfigureAwait(false);
         var diffIds = image.Config.RootFs.DiffIds;
         if (diffIds.Count != image.Manifest.Layers.Count)
             throw new InvalidDataException($"{image.Reference}: config lists {diffIds.Count} layers but the manifest has {image.Manifest.Layers.Count}");
