@@ -250,6 +250,10 @@ public sealed class RuncExecutor : IExecutor
     // --force also kills what is still running; a container that never got created is not an error here.
     private async Task DeleteContainerAsync(string id, string runtimeRoot)
     {
+        // `runc run` removes a container whose process exited; only one it was stopped from cleaning
+        // up (killed, crashed) still has its state directory. Skipping the extra runtime process
+        // saves a Go binary's start-up on every RUN.
+        if (!Directory.Exists(Path.Combine(runtimeRoot, id))) return;
         try
         {
             await RunRuntimeCommandAsync(runtimeRoot, ["delete", "--force", id]);
