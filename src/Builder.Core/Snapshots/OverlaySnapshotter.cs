@@ -185,20 +185,39 @@ public sealed class OverlaySnapshotter : ISnapshotter
 
     private async Task<SnapshotInfo> CommitAsync(string id, CancellationToken ct)
     {
-        try
-        {
-            // A plain unmount: detaching lazily would let a straggler keep writing into a committed snapshot.
-            Native.Unmount(MountDirOf(id), detach: false);
-        }
-        catch (NativeException e) when (e.Errno == Tmds.Linux.LibC.EBUSY)
-        {
-            throw new InvalidOperationException($"snapshot {id} cannot be committed while something still uses its mount", e);
-        }
+        await UnmountForCommitAsync(id, ct).ConfigureAwait(false);
         DeleteDirectory(WorkDirOf(id));
         DeleteDirectory(MountDirOf(id));
         await _metadata.MarkCommittedAsync(id, chainId: null, ct).ConfigureAwait(false);
         return await StatAsync(id, ct).ConfigureAwait(false) ?? throw new InvalidOperationException($"snapshot {id} vanished");
     }
+
+    /// <summary>
+    /// A plain unmount: detaching lazily would let a straggler keep writing into a committed snapshot.
+    /// A mount can be busy for a moment with nothing of ours left in it (seen under load with
+    /// parallel stages, a millisecond after the last write); like containerd, try again for a
+    /// while before calling it a real user of the mount.
+    /// </summary>
+    private async Task UnmountForCommitAsync(string id, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Native.Unmount(MountDirOf(id), detach: false);
+                return;
+            }
+            catch (NativeException e) when (e.Errno == Tmds.Linux.LibC.EBUSY)
+            {
+                if (attempt == BusyUnmountAttempts)
+                    throw new InvalidOperationException($"snapshot {id} cannot be committed while something still uses its mount", e);
+            }
+            await Task.Delay(BusyUnmountInterval, ct).ConfigureAwait(false);
+        }
+    }
+
+    private const int BusyUnmountAttempts = 40;
+    private static readonly TimeSpan BusyUnmountInterval = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Unmounts and deletes an active snapshot; the record goes last, so a crash midway is still found by cleanup.</summary>
     private async Task DiscardAsync(string id, CancellationToken ct)
