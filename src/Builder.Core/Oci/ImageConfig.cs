@@ -34,16 +34,10 @@ public sealed record ImageConfig
 
     public const string InlineCacheField = "io.builder.cache.v1";
 
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, OciJson.Relaxed.ImageConfig);
 
     public static ImageConfig FromJson(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<ImageConfig>(json, JsonOptions) ?? throw new JsonException("image config is null");
+        JsonSerializer.Deserialize(json, OciJson.Relaxed.ImageConfig) ?? throw new JsonException("image config is null");
 
     public Platform Platform => new(Architecture, Os) { Variant = Variant };
 }
@@ -110,9 +104,9 @@ public sealed record ImageManifest
     [JsonPropertyName("layers")] public IReadOnlyList<Descriptor> Layers { get; init; } = [];
     [JsonPropertyName("annotations")] public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ImageConfig.JsonOptions);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, OciJson.Relaxed.ImageManifest);
     public static ImageManifest FromJson(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<ImageManifest>(json, ImageConfig.JsonOptions) ?? throw new JsonException("manifest is null");
+        JsonSerializer.Deserialize(json, OciJson.Relaxed.ImageManifest) ?? throw new JsonException("manifest is null");
 }
 
 /// <summary>An OCI image index (also read for Docker manifest lists).</summary>
@@ -123,7 +117,7 @@ public sealed record ImageIndex
     [JsonPropertyName("manifests")] public IReadOnlyList<Descriptor> Manifests { get; init; } = [];
     [JsonPropertyName("annotations")] public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ImageConfig.JsonOptions);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, OciJson.Relaxed.ImageIndex);
     public static ImageIndex FromJson(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<ImageIndex>(json, ImageConfig.JsonOptions) ?? throw new JsonException("index is null");
+        JsonSerializer.Deserialize(json, OciJson.Relaxed.ImageIndex) ?? throw new JsonException("index is null");
 }
