@@ -199,6 +199,46 @@ public sealed class SourceGeneratedJsonTests
         AssertSameBytes(expected, CacheConfig.FromJson(expected).ToJson());
     }
 
+    [Fact]
+    public void Fields_a_document_lacks_keep_their_defaults_as_with_reflection()
+    {
+        // The source generator alone would leave absent init-only properties null or 0 (dotnet/runtime#84484).
+        var config = ImageConfig.FromJson("""{"rootfs":{}}"""u8);
+        Assert.Equal(Platform.Host.Architecture, config.Architecture);
+        Assert.Equal("linux", config.Os);
+        Assert.NotNull(config.Config);
+        Assert.Equal("layers", config.RootFs.Type);
+        Assert.Empty(config.RootFs.DiffIds);
+        Assert.Empty(config.History);
+        AssertSameBytes(new ImageConfig().ToJson(), config.ToJson());
+
+        var configJson = """{"config":{"Cmd":["sh"]}}"""u8.ToArray();
+        AssertSameBytes(JsonSerializer.SerializeToUtf8Bytes(JsonSerializer.Deserialize<ImageConfig>(configJson, OldImageOptions), OldImageOptions),
+            ImageConfig.FromJson(configJson).ToJson());
+
+        var manifestJson = $$$"""{"config":{"mediaType":"{{{MediaTypes.OciConfig}}}","digest":"{{{SomeDigest}}}","size":2}}""";
+        var manifest = ImageManifest.FromJson(System.Text.Encoding.UTF8.GetBytes(manifestJson));
+        Assert.Equal((2, MediaTypes.OciManifest), (manifest.SchemaVersion, manifest.MediaType));
+        Assert.Empty(manifest.Layers);
+        AssertSameBytes(new ImageManifest { Config = manifest.Config }.ToJson(), manifest.ToJson());
+
+        var index = ImageIndex.FromJson("{}"u8);
+        Assert.Equal((2, MediaTypes.OciIndex), (index.SchemaVersion, index.MediaType));
+        Assert.Empty(index.Manifests);
+
+        var cache = CacheConfig.FromJson("{}"u8);
+        Assert.Equal(1, cache.Version);
+        Assert.Empty(cache.Records);
+    }
+
+    [Fact]
+    public void A_manifest_without_its_config_is_refused_as_with_reflection()
+    {
+        // Config is a C# required member, which both serializers treat as a required JSON property.
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<ImageManifest>("{}"u8, OldImageOptions));
+        Assert.Throws<JsonException>(() => ImageManifest.FromJson("{}"u8));
+    }
+
     private static ImageConfig FullImageConfig() => new()
     {
         Architecture = "arm",

@@ -24,8 +24,22 @@ public static class CacheFormat
 /// <summary>The config blob of a cache artifact.</summary>
 public sealed record CacheConfig
 {
-    [JsonPropertyName("version")] public int Version { get; init; } = 1;
+    private const int CurrentVersion = 1;
+
+    [JsonPropertyName("version")] public int Version { get; init; } = CurrentVersion;
     [JsonPropertyName("records")] public IReadOnlyList<CacheRecord> Records { get; init; } = [];
+
+    public CacheConfig() { }
+
+    // For the JSON source generator. It sets init-only properties in one object initializer, so a
+    // field the document lacks would become null or 0 instead of the default above
+    // (dotnet/runtime#84484); constructor parameters keep the defaults, as reflection did.
+    [JsonConstructor]
+    internal CacheConfig(IReadOnlyList<CacheRecord>? records, int version = CurrentVersion)
+    {
+        Version = version;
+        if (records is not null) Records = records;
+    }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, CacheJson.Relaxed.CacheConfig);
 
