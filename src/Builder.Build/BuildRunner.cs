@@ -74,7 +74,7 @@ public sealed class BuildRunner(Worker worker)
         if (last?.Manifest is { } manifest)
         {
             response["containerimage.digest"] = manifest.Digest.ToString();
-            response["containerimage.descriptor"] = System.Text.Json.JsonSerializer.Serialize(manifest, ImageConfig.JsonOptions);
+            response["containerimage.descriptor"] = System.Text.Json.JsonSerializer.Serialize(manifest, OciJson.Relaxed.Descriptor);
         }
         if (last?.ConfigDigest is { } config)
         {

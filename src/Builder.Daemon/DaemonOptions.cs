@@ -32,7 +32,7 @@ public sealed record DaemonOptions
         if (configFile is not null)
         {
             ConfigFile file;
-            try { file = JsonSerializer.Deserialize<ConfigFile>(File.ReadAllText(configFile), JsonOptions) ?? new ConfigFile(); }
+            try { file = JsonSerializer.Deserialize(File.ReadAllText(configFile), DaemonConfigJson.Default.ConfigFile) ?? new ConfigFile(); }
             catch (JsonException e) { throw new FormatException($"{configFile}: {e.Message}"); }
             options = options with
             {
@@ -51,21 +51,27 @@ public sealed record DaemonOptions
         return options with { Address = address ?? options.Address, Root = root ?? options.Root };
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNameCaseInsensitive = true,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
-
-    private sealed record ConfigFile(string? Addr = null, string? Root = null, string? Group = null, GcSection? Gc = null);
-
-    private sealed record GcSection(
-        bool? Enabled = null,
-        [property: JsonPropertyName("keepStorage")] string? KeepStorage = null,
-        [property: JsonPropertyName("keepDuration")] string? KeepDuration = null,
-        string? Interval = null);
 }
+
+/// <summary>The daemon's config file as written (its values are parsed by <see cref="DaemonOptions.Load"/>).</summary>
+internal sealed record ConfigFile(string? Addr = null, string? Root = null, string? Group = null, GcSection? Gc = null);
+
+internal sealed record GcSection(
+    bool? Enabled = null,
+    [property: JsonPropertyName("keepStorage")] string? KeepStorage = null,
+    [property: JsonPropertyName("keepDuration")] string? KeepDuration = null,
+    string? Interval = null);
+
+/// <summary>
+/// The config file's JSON, generated at compile time (no reflection: it works in the AOT binary).
+/// Lenient as people edit it: any case of names, comments and trailing commas.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNameCaseInsensitive = true,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ConfigFile))]
+internal sealed partial class DaemonConfigJson : JsonSerializerContext;
 
 /// <summary>
 /// Automatic garbage collection: after builds and every <see cref="Interval"/>, prune build

@@ -202,5 +202,5 @@ internal sealed partial class StageConverter
     }
 
     private static string JsonList(IEnumerable<string> values) =>
-        System.Text.Json.JsonSerializer.Serialize(values, ImageConfig.JsonOptions);
+        System.Text.Json.JsonSerializer.Serialize(values, OciJson.Relaxed.IEnumerableString);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Builder.Build;
 using Builder.Core.Oci;
 
@@ -18,6 +19,11 @@ internal static class BuildMetadata
         foreach (var (key, value) in result.ExporterResponse)
             metadata[key] = key == "containerimage.descriptor" ? JsonNode.Parse(value) : JsonValue.Create(value);
         if (tags.Count > 0) metadata["image.name"] = string.Join(',', tags.Select(t => ImageReference.Parse(t).ToString()));
-        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(metadata, new JsonSerializerOptions { WriteIndented = true }), ct);
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(metadata, BuildMetadataJson.Default.SortedDictionaryStringJsonNode), ct);
     }
 }
+
+/// <summary>The metadata file's JSON, generated at compile time (no reflection: it works in the AOT binary).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(SortedDictionary<string, JsonNode?>))]
+internal sealed partial class BuildMetadataJson : JsonSerializerContext;

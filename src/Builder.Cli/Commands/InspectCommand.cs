@@ -23,12 +23,18 @@ public static class InspectCommand
             try { image = await worker.ImageResolver.ResolveAsync(name, Platform.Host, ct); }
             catch (ImageNotFoundException) { throw new CliException($"no such image: {parse.GetValue(Name)}"); }
 
+            // Re-indented by the document itself: no serializer (and no reflection) needed.
             using var config = JsonDocument.Parse(image.Config.ToJson());
-            Console.WriteLine(JsonSerializer.Serialize(config.RootElement, new JsonSerializerOptions
+            using var indented = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(indented, new JsonWriterOptions
             {
-                WriteIndented = true,
+                Indented = true,
                 Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-            }));
+            }))
+            {
+                config.RootElement.WriteTo(writer);
+            }
+            Console.WriteLine(System.Text.Encoding.UTF8.GetString(indented.GetBuffer(), 0, (int)indented.Length));
             return 0;
         });
         return command;

@@ -42,13 +42,13 @@ public sealed class DockerArchiveExporter(ImageAssembler assembler, IContentStor
     private static string BlobPath(Descriptor blob) => $"blobs/sha256/{blob.Digest.Hex}";
 
     private static byte[] ManifestJson(AssembledImage image, IReadOnlyList<ImageReference> references) =>
-        JsonSerializer.SerializeToUtf8Bytes<IReadOnlyList<ArchiveManifestEntry>>(
+        JsonSerializer.SerializeToUtf8Bytes(
         [
             new ArchiveManifestEntry(
                 BlobPath(image.Config),
                 references.Select(r => $"{r.FamiliarName}:{r.Tag}").ToList(),
                 image.ManifestContent.Layers.Select(BlobPath).ToList()),
-        ]);
+        ], DockerArchiveJson.Default.IReadOnlyListArchiveManifestEntry);
 
     /// <summary>The pre-1.10 index of tags: repository → tag → id of the top layer.</summary>
     private static byte[] RepositoriesJson(AssembledImage image, IReadOnlyList<ImageReference> references)
@@ -58,12 +58,17 @@ public sealed class DockerArchiveExporter(ImageAssembler assembler, IContentStor
             .GroupBy(r => r.FamiliarName)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.OrderBy(r => r.Tag, StringComparer.Ordinal).ToDictionary(r => r.Tag!, _ => top));
-        return JsonSerializer.SerializeToUtf8Bytes(repositories);
+        return JsonSerializer.SerializeToUtf8Bytes(repositories, DockerArchiveJson.Default.DictionaryStringDictionaryStringString);
     }
-
-    /// <summary>One image in docker's manifest.json.</summary>
-    private sealed record ArchiveManifestEntry(
-        [property: JsonPropertyName("Config")] string Config,
-        [property: JsonPropertyName("RepoTags")] IReadOnlyList<string> RepoTags,
-        [property: JsonPropertyName("Layers")] IReadOnlyList<string> Layers);
 }
+
+/// <summary>One image in docker's manifest.json.</summary>
+internal sealed record ArchiveManifestEntry(
+    [property: JsonPropertyName("Config")] string Config,
+    [property: JsonPropertyName("RepoTags")] IReadOnlyList<string> RepoTags,
+    [property: JsonPropertyName("Layers")] IReadOnlyList<string> Layers);
+
+/// <summary>manifest.json and repositories, generated at compile time (no reflection: it works in the AOT binary); default options.</summary>
+[JsonSerializable(typeof(IReadOnlyList<ArchiveManifestEntry>))]
+[JsonSerializable(typeof(Dictionary<string, Dictionary<string, string>>))]
+internal sealed partial class DockerArchiveJson : JsonSerializerContext;

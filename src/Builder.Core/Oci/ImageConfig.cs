@@ -34,16 +34,25 @@ public sealed record ImageConfig
 
     public const string InlineCacheField = "io.builder.cache.v1";
 
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    public ImageConfig() { }
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions);
+    // For the JSON source generator. It sets init-only properties in one object initializer, so a
+    // field the document lacks would become null or 0 instead of the default above
+    // (dotnet/runtime#84484); constructor parameters keep the defaults, as reflection did.
+    [JsonConstructor]
+    internal ImageConfig(string? architecture, string? os, ContainerConfig? config, RootFs? rootFs, IReadOnlyList<HistoryEntry>? history)
+    {
+        if (architecture is not null) Architecture = architecture;
+        if (os is not null) Os = os;
+        if (config is not null) Config = config;
+        if (rootFs is not null) RootFs = rootFs;
+        if (history is not null) History = history;
+    }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, OciJson.Relaxed.ImageConfig);
 
     public static ImageConfig FromJson(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<ImageConfig>(json, JsonOptions) ?? throw new JsonException("image config is null");
+        JsonSerializer.Deserialize(json, OciJson.Relaxed.ImageConfig) ?? throw new JsonException("image config is null");
 
     public Platform Platform => new(Architecture, Os) { Variant = Variant };
 }
@@ -84,6 +93,18 @@ public sealed record RootFs
 {
     [JsonPropertyName("type")] public string Type { get; init; } = "layers";
     [JsonPropertyName("diff_ids")] public IReadOnlyList<Digest> DiffIds { get; init; } = [];
+
+    public RootFs() { }
+
+    // For the JSON source generator. It sets init-only properties in one object initializer, so a
+    // field the document lacks would become null or 0 instead of the default above
+    // (dotnet/runtime#84484); constructor parameters keep the defaults, as reflection did.
+    [JsonConstructor]
+    internal RootFs(string? type, IReadOnlyList<Digest>? diffIds)
+    {
+        if (type is not null) Type = type;
+        if (diffIds is not null) DiffIds = diffIds;
+    }
 }
 
 public sealed record HistoryEntry
@@ -98,7 +119,9 @@ public sealed record HistoryEntry
 /// <summary>An OCI image manifest (also read for Docker schema 2, whose shape is the same).</summary>
 public sealed record ImageManifest
 {
-    [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
+    private const int DefaultSchemaVersion = 2;
+
+    [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = DefaultSchemaVersion;
     [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciManifest;
 
     /// <summary>What an artifact manifest holds (OCI 1.1); null for images.</summary>
@@ -110,20 +133,48 @@ public sealed record ImageManifest
     [JsonPropertyName("layers")] public IReadOnlyList<Descriptor> Layers { get; init; } = [];
     [JsonPropertyName("annotations")] public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ImageConfig.JsonOptions);
+    public ImageManifest() { }
+
+    // For the JSON source generator. It sets init-only properties in one object initializer, so a
+    // field the document lacks would become null or 0 instead of the default above
+    // (dotnet/runtime#84484); constructor parameters keep the defaults, as reflection did.
+    [JsonConstructor]
+    internal ImageManifest(string? mediaType, IReadOnlyList<Descriptor>? layers, int schemaVersion = DefaultSchemaVersion)
+    {
+        SchemaVersion = schemaVersion;
+        if (mediaType is not null) MediaType = mediaType;
+        if (layers is not null) Layers = layers;
+    }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, OciJson.Relaxed.ImageManifest);
     public static ImageManifest FromJson(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<ImageManifest>(json, ImageConfig.JsonOptions) ?? throw new JsonException("manifest is null");
+        JsonSerializer.Deserialize(json, OciJson.Relaxed.ImageManifest) ?? throw new JsonException("manifest is null");
 }
 
 /// <summary>An OCI image index (also read for Docker manifest lists).</summary>
 public sealed record ImageIndex
 {
-    [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
+    private const int DefaultSchemaVersion = 2;
+
+    [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = DefaultSchemaVersion;
     [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciIndex;
     [JsonPropertyName("manifests")] public IReadOnlyList<Descriptor> Manifests { get; init; } = [];
     [JsonPropertyName("annotations")] public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ImageConfig.JsonOptions);
+    public ImageIndex() { }
+
+    // For the JSON source generator. It sets init-only properties in one object initializer, so a
+    // field the document lacks would become null or 0 instead of the default above
+    // (dotnet/runtime#84484); constructor parameters keep the defaults, as reflection did.
+    [JsonConstructor]
+    internal ImageIndex(string? mediaType, IReadOnlyList<Descriptor>? manifests, int schemaVersion = DefaultSchemaVersion)
+    {
+        SchemaVersion = schemaVersion;
+        if (mediaType is not null) MediaType = mediaType;
+        if (manifests is not null) Manifests = manifests;
+    }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, OciJson.Relaxed.ImageIndex);
     public static ImageIndex FromJson(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<ImageIndex>(json, ImageConfig.JsonOptions) ?? throw new JsonException("index is null");
+        JsonSerializer.Deserialize(json, OciJson.Relaxed.ImageIndex) ?? throw new JsonException("index is null");
 }

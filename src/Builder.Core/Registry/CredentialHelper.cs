@@ -23,14 +23,14 @@ public sealed class CredentialHelper(string name, string? searchDirectory = null
             if (SaysNotFound(output, errors)) return null;
             throw new RegistryException($"credential helper {ProgramName} failed to get credentials for {serverUrl} (exit code {exitCode})");
         }
-        var reply = JsonSerializer.Deserialize<HelperRecord>(output)
+        var reply = JsonSerializer.Deserialize(output, RegistryJson.Default.HelperRecord)
             ?? throw new RegistryException($"credential helper {ProgramName} returned no credentials for {serverUrl}");
         return string.IsNullOrEmpty(reply.Secret) ? null : new RegistryCredentials(reply.Username ?? "", reply.Secret);
     }
 
     public async Task StoreAsync(string serverUrl, RegistryCredentials credentials, CancellationToken ct)
     {
-        var record = JsonSerializer.Serialize(new HelperRecord(serverUrl, credentials.Username, credentials.Secret));
+        var record = JsonSerializer.Serialize(new HelperRecord(serverUrl, credentials.Username, credentials.Secret), RegistryJson.Default.HelperRecord);
         var (exitCode, _, _) = await RunAsync("store", record, ct).ConfigureAwait(false);
         if (exitCode != 0) throw new RegistryException($"credential helper {ProgramName} failed to store credentials for {serverUrl} (exit code {exitCode})");
     }
@@ -82,9 +82,10 @@ public sealed class CredentialHelper(string name, string? searchDirectory = null
 
     private string ResolveProgram() =>
         searchDirectory is null ? ProgramName : Path.Combine(searchDirectory, ProgramName);
-
-    private sealed record HelperRecord(
-        [property: JsonPropertyName("ServerURL")] string? ServerUrl,
-        [property: JsonPropertyName("Username")] string? Username,
-        [property: JsonPropertyName("Secret")] string? Secret);
 }
+
+/// <summary>What a credential helper reads (store) and writes (get).</summary>
+internal sealed record HelperRecord(
+    [property: JsonPropertyName("ServerURL")] string? ServerUrl,
+    [property: JsonPropertyName("Username")] string? Username,
+    [property: JsonPropertyName("Secret")] string? Secret);

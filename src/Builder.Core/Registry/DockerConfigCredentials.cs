@@ -138,7 +138,12 @@ public sealed class DockerConfigCredentials(string configPath, string? helperDir
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             await using (var file = new FileStream(temp, options))
             {
-                await JsonSerializer.SerializeAsync(file, config, new JsonSerializerOptions { WriteIndented = true }, ct).ConfigureAwait(false);
+                // The node writes itself: no serializer (and no reflection) needed for a JsonObject.
+                await using (var writer = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true }))
+                {
+                    config.WriteTo(writer);
+                    await writer.FlushAsync(ct).ConfigureAwait(false);
+                }
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, ConfigPath, overwrite: true);

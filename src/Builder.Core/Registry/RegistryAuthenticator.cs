@@ -123,7 +123,7 @@ internal sealed class RegistryAuthenticator(RegistryEndpoint endpoint, ICredenti
         if (!response.IsSuccessStatusCode)
             throw new RegistryException($"{endpoint.Name}: token service {realm.GetLeftPart(UriPartial.Authority)} answered {(int)response.StatusCode} {response.ReasonPhrase}", response.StatusCode);
 
-        var reply = await response.Content.ReadFromJsonAsync<TokenReply>(ct).ConfigureAwait(false);
+        var reply = await response.Content.ReadFromJsonAsync(RegistryJson.Default.TokenReply, ct).ConfigureAwait(false);
         var token = reply?.Token is { Length: > 0 } t ? t : reply?.AccessToken;
         if (string.IsNullOrEmpty(token))
             throw new RegistryException($"{endpoint.Name}: token service {realm.GetLeftPart(UriPartial.Authority)} returned no token");
@@ -147,10 +147,11 @@ internal sealed class RegistryAuthenticator(RegistryEndpoint endpoint, ICredenti
     }
 
     private sealed record CachedToken(string Token, DateTimeOffset ValidUntil);
-
-    private sealed record TokenReply(
-        [property: JsonPropertyName("token")] string? Token,
-        [property: JsonPropertyName("access_token")] string? AccessToken,
-        [property: JsonPropertyName("expires_in")] int? ExpiresIn,
-        [property: JsonPropertyName("issued_at")] DateTimeOffset? IssuedAt);
 }
+
+/// <summary>A token service's answer (Docker's token spec); either field may carry the token.</summary>
+internal sealed record TokenReply(
+    [property: JsonPropertyName("token")] string? Token,
+    [property: JsonPropertyName("access_token")] string? AccessToken,
+    [property: JsonPropertyName("expires_in")] int? ExpiresIn,
+    [property: JsonPropertyName("issued_at")] DateTimeOffset? IssuedAt);

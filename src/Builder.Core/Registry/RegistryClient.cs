@@ -351,7 +351,7 @@ public sealed class RegistryClient
         if (response.Content.Headers.ContentType?.MediaType is not ("application/json" or null)) return null;
         try
         {
-            var body = await response.Content.ReadFromJsonAsync<ErrorBody>(ct).ConfigureAwait(false);
+            var body = await response.Content.ReadFromJsonAsync(RegistryJson.Default.ErrorBody, ct).ConfigureAwait(false);
             var errors = body?.Errors?.Select(e => string.IsNullOrEmpty(e.Message) ? e.Code : $"{e.Code}: {e.Message}").Where(s => !string.IsNullOrEmpty(s)).ToList();
             return errors is { Count: > 0 } ? string.Join("; ", errors) : null;
         }
@@ -400,10 +400,11 @@ public sealed class RegistryClient
     internal static string PullScope(string repository) => $"repository:{repository}:pull";
 
     internal static string PushScope(string repository) => $"repository:{repository}:pull,push";
-
-    private sealed record ErrorBody([property: JsonPropertyName("errors")] IReadOnlyList<ErrorEntry>? Errors);
-
-    private sealed record ErrorEntry(
-        [property: JsonPropertyName("code")] string? Code,
-        [property: JsonPropertyName("message")] string? Message);
 }
+
+/// <summary>The body of a registry's error answer (distribution spec).</summary>
+internal sealed record ErrorBody([property: JsonPropertyName("errors")] IReadOnlyList<ErrorEntry>? Errors);
+
+internal sealed record ErrorEntry(
+    [property: JsonPropertyName("code")] string? Code,
+    [property: JsonPropertyName("message")] string? Message);

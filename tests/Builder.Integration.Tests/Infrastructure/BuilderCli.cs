@@ -7,7 +7,7 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
     public string Output => Stdout + Stderr;
 }
 
-/// <summary>Runs the real <c>builder</c> executable as a user would, with its own state root.</summary>
+/// <summary>Runs the real <c>builder</c> executable as a user would (see <see cref="RepoPaths.BuilderStartInfo"/>), with its own state root.</summary>
 public sealed class BuilderCli(string stateRoot)
 {
     public string StateRoot { get; } = stateRoot;
@@ -58,16 +58,10 @@ public sealed class BuilderCli(string stateRoot)
     /// <summary>Starts builder with redirected output (stdin given <see cref="StandardInput"/>, then closed); the caller reads and waits.</summary>
     public Process Start(IReadOnlyList<string> args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(RepoPaths.BuilderDll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
+        var start = RepoPaths.BuilderStartInfo(args);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true;
         start.Environment["BUILDER_ROOT"] = StateRoot;
         // Embedded unless a test points it at its daemon: a daemon on this machine's default socket must not serve tests.
         start.Environment["BUILDER_HOST"] = "embedded";

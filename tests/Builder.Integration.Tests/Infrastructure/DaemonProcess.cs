@@ -36,8 +36,9 @@ public sealed class DaemonProcess : IDisposable
 
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "exec", RepoPaths.BuilderDll, "daemon", "--addr", Address, "--root", StateRoot }) start.ArgumentList.Add(arg);
+        var start = RepoPaths.BuilderStartInfo(["daemon", "--addr", Address, "--root", StateRoot]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };

@@ -24,14 +24,28 @@ public static class CacheFormat
 /// <summary>The config blob of a cache artifact.</summary>
 public sealed record CacheConfig
 {
-    [JsonPropertyName("version")] public int Version { get; init; } = 1;
+    private const int CurrentVersion = 1;
+
+    [JsonPropertyName("version")] public int Version { get; init; } = CurrentVersion;
     [JsonPropertyName("records")] public IReadOnlyList<CacheRecord> Records { get; init; } = [];
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ImageConfig.JsonOptions);
+    public CacheConfig() { }
+
+    // For the JSON source generator. It sets init-only properties in one object initializer, so a
+    // field the document lacks would become null or 0 instead of the default above
+    // (dotnet/runtime#84484); constructor parameters keep the defaults, as reflection did.
+    [JsonConstructor]
+    internal CacheConfig(IReadOnlyList<CacheRecord>? records, int version = CurrentVersion)
+    {
+        Version = version;
+        if (records is not null) Records = records;
+    }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, CacheJson.Relaxed.CacheConfig);
 
     public static CacheConfig FromJson(ReadOnlySpan<byte> json)
     {
-        var config = JsonSerializer.Deserialize<CacheConfig>(json, ImageConfig.JsonOptions) ?? throw new JsonException("cache config is null");
+        var config = JsonSerializer.Deserialize(json, CacheJson.Relaxed.CacheConfig) ?? throw new JsonException("cache config is null");
         if (config.Version != 1) throw new JsonException($"unsupported cache format version {config.Version}");
         foreach (var record in config.Records)
             if (record.Layers is null || record.Layers.Count == 0 || record.Layers.Any(l => l.Blob is null))
@@ -59,3 +73,21 @@ public sealed record CacheRecord(
 public sealed record CacheLayer(
     [property: JsonPropertyName("blob")] Descriptor Blob,
     [property: JsonPropertyName("diffID")] Digest DiffId);
+
+/// <summary>
+/// The cache config's JSON, generated at compile time (no reflection: it works in the Native AOT
+/// binary). Same options as the image-spec documents (<see cref="OciJson"/>), whose descriptors it holds.
+/// </summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CacheConfig))]
+internal sealed partial class CacheJson : JsonSerializerContext
+{
+    public static CacheJson Relaxed { get; }
+
+    // Set in the static constructor, not by an initializer: the generated Default is initialized in
+    // another part of this partial class, and initializers of different parts run in no set order.
+    static CacheJson() => Relaxed = new(new JsonSerializerOptions(Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}
