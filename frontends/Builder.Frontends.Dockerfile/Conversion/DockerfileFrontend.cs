@@ -66,7 +66,9 @@ internal sealed class DockerfileBuild
         var target = FindTarget();
         var result = await StageAsync(target, ct).ConfigureAwait(false);
         WarnAboutUnusedBuildArgs();
-        var config = result.Config with { Created = _request.SourceDateEpoch ?? DateTimeOffset.UtcNow };
+        // Undated unless SOURCE_DATE_EPOCH: the image assembler dates the config from its history,
+        // whose steps may come from the cache of an earlier build.
+        var config = result.Config with { Created = _request.SourceDateEpoch };
         return new FrontendResult(new Definition(result.Fs), WithRequestLabels(config), _warnings);
     }
 

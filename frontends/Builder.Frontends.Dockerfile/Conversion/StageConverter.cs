@@ -35,7 +35,7 @@ internal sealed partial class StageConverter
     }
 
     private string File => _build.Request.DockerfileName;
-    private DateTimeOffset Now => _build.Request.SourceDateEpoch ?? DateTimeOffset.UtcNow;
+
     private IReadOnlyList<string> Env => _config.Config.Env ?? [];
     private string WorkingDir => string.IsNullOrEmpty(_config.Config.WorkingDir) ? "/" : _config.Config.WorkingDir;
     private IReadOnlyList<string> Shell => _config.Config.Shell is { Count: > 0 } shell ? shell : DefaultShell;
@@ -234,7 +234,8 @@ internal sealed partial class StageConverter
         {
             History = [.. _config.History, new HistoryEntry
             {
-                Created = Now,
+                // Dated at export (ImageAssembler): this step's result may be a cached one.
+                Created = _build.Request.SourceDateEpoch,
                 CreatedBy = createdBy,
                 Comment = "buildkit.dockerfile.v0",
                 EmptyLayer = emptyLayer ? true : null,

@@ -6,7 +6,16 @@ namespace Builder.Core.Export;
 public enum LayerCompression { Gzip, Zstd, Uncompressed }
 
 /// <summary>One image layer: its stored blob and the digest of its uncompressed tar (the diff_id).</summary>
-public sealed record Layer(Descriptor Blob, Digest DiffId);
+public sealed record Layer(Descriptor Blob, Digest DiffId)
+{
+    /// <summary>When the snapshot this layer was diffed from was made (set by <see cref="ILayerStore.LayersAsync"/>); dates the step's history entry.</summary>
+    public DateTimeOffset? Created { get; init; }
+
+    // The date says when this copy was made, not what the layer is: equal content is the same layer.
+    public bool Equals(Layer? other) => other is not null && Blob == other.Blob && DiffId == other.DiffId;
+
+    public override int GetHashCode() => HashCode.Combine(Blob, DiffId);
+}
 
 /// <summary>
 /// The layers of snapshot chains. A snapshot's layer is diffed and compressed at most once per

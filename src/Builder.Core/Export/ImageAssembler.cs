@@ -30,7 +30,7 @@ public sealed class ImageAssembler(IContentStore content, ILayerStore layers)
     {
         var chain = await layers.LayersAsync(output.SnapshotId, options.Compression, options.SourceDateEpoch, ct).ConfigureAwait(false);
         var (imageLayers, history) = NormaliseLayersAndHistory(chain, output.Config.History);
-        history = ClampCreated(history, options.SourceDateEpoch);
+        history = ClampCreated(DateHistory(history, imageLayers, options.SourceDateEpoch), options.SourceDateEpoch);
 
         var config = output.Config with
         {
@@ -99,6 +99,29 @@ public sealed class ImageAssembler(IContentStore content, ILayerStore layers)
             claims--;
         }
         return entries;
+    }
+
+    /// <summary>
+    /// Dates the history entries the build wrote, which come undated: the frontend cannot know when
+    /// a step's result was made, since a cached step was made by an earlier build. A layer's entry
+    /// gets the time its snapshot was made and an empty-layer entry the date of the entry before it,
+    /// so a fully cached rebuild assembles the very same config and image ID, as Docker's does.
+    /// With SOURCE_DATE_EPOCH every undated entry gets the epoch. Entries are in normalised order:
+    /// the ones that are not empty_layer pair with <paramref name="layers"/> one by one.
+    /// </summary>
+    private static IReadOnlyList<HistoryEntry> DateHistory(IReadOnlyList<HistoryEntry> history, IReadOnlyList<Layer> layers, DateTimeOffset? epoch)
+    {
+        var dated = new List<HistoryEntry>(history.Count);
+        var next = 0;
+        DateTimeOffset? previous = null;
+        foreach (var entry in history)
+        {
+            var made = entry.EmptyLayer == true ? null : layers[next++].Created;
+            var created = entry.Created ?? epoch ?? made ?? previous;
+            dated.Add(entry with { Created = created });
+            previous = created ?? previous;
+        }
+        return dated;
     }
 
     /// <summary>

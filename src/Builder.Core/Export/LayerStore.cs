@@ -55,7 +55,7 @@ public sealed class LayerStore : ILayerStore
         if (snapshotId is null) return [];
         var layers = new List<Layer>();
         foreach (var snapshot in await _snapshotter.ChainAsync(snapshotId, ct).ConfigureAwait(false))
-            layers.Add(await LayerOfAsync(snapshot, compression, timestamp, ct).ConfigureAwait(false));
+            layers.Add(await LayerOfAsync(snapshot, compression, timestamp, ct).ConfigureAwait(false) with { Created = snapshot.Created });
         return layers;
     }
 
