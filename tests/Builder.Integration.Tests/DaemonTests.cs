@@ -109,6 +109,13 @@ public sealed class DaemonTests : IAsyncLifetime
         var third = await BuildOkAsync(_daemon.Client());
         Assert.Contains("CACHED", third.Output);
         Assert.Equal(after["filesync.files_received"], (await CountersAsync())["filesync.files_received"]);
+
+        // Pruning the mirror makes the same, unchanged list send every file again.
+        var prune = await _daemon.Client().RunAsync("ctl", "prune", "--all");
+        Assert.True(prune.ExitCode == 0, prune.Output);
+        var fourth = await BuildOkAsync(_daemon.Client());
+        Assert.Contains("changed!", fourth.Output);
+        Assert.Equal(10_002, (await CountersAsync())["filesync.files_received"] - after["filesync.files_received"]);
     }
 
     [Fact]

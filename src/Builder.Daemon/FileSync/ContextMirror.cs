@@ -23,6 +23,12 @@ public sealed class ContextMirror(string directory, string tempDirectory)
     private int _readers;
     private TaskCompletionSource? _drained;
 
+    // The list the directory was last brought up to. The daemon is the mirror's only writer, so
+    // while this is set the directory matches it: a client sending the very same list again (an
+    // unchanged context, the common rebuild) needs no walk of the mirror. Cleared before anything
+    // changes the directory, and by Delete.
+    private IReadOnlyList<FileEntry>? _mirrored;
+
     public string Directory { get; } = directory;
 
     public DateTimeOffset LastUsed { get; private set; } = DateTimeOffset.UtcNow;
@@ -46,6 +52,13 @@ public sealed class ContextMirror(string directory, string tempDirectory)
         await _syncs.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            if (_mirrored is { } last && SameList(last, entries) && System.IO.Directory.Exists(Directory))
+            {
+                await fetch([], new FileWriter(this, entries, [], stats)).ConfigureAwait(false);
+                return StartReading(entries.Count, stats);
+            }
+            _mirrored = null;
+
             System.IO.Directory.CreateDirectory(Directory);
             var existing = new ContextWalker(Directory, IncludeEverything.Instance).Walk(ct).ToList();
             var removals = Removals(existing, byPath);
@@ -77,16 +90,36 @@ public sealed class ContextMirror(string directory, string tempDirectory)
             {
                 await fetch([], new FileWriter(this, entries, [], stats)).ConfigureAwait(false);
             }
-            stats.Entries = entries.Count;
-
-            lock (_gate) _readers++;
-            LastUsed = DateTimeOffset.UtcNow;
-            return new Lease(this);
+            _mirrored = entries;
+            return StartReading(entries.Count, stats);
         }
         finally
         {
             _syncs.Release();
         }
+    }
+
+    /// <summary>Removes the mirror's directory (garbage collection); the next sync starts from nothing.</summary>
+    public void Delete()
+    {
+        _mirrored = null;
+        if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private Lease StartReading(int entryCount, SyncStats stats)
+    {
+        stats.Entries = entryCount;
+        lock (_gate) _readers++;
+        LastUsed = DateTimeOffset.UtcNow;
+        return new Lease(this);
+    }
+
+    private static bool SameList(IReadOnlyList<FileEntry> last, IReadOnlyList<FileEntry> entries)
+    {
+        if (last.Count != entries.Count) return false;
+        for (var i = 0; i < entries.Count; i++)
+            if (!last[i].Equals(entries[i])) return false;
+        return true;
     }
 
     /// <summary>Paths are relative, clean, unique, and every parent is a directory listed before them — nothing can lead outside the mirror.</summary>

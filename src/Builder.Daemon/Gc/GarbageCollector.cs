@@ -161,7 +161,8 @@ public sealed class GarbageCollector(Worker worker, ContextMirrors mirrors, Buil
             foreach (var (id, dir, mirror) in mirrors.List())
             {
                 if (mirror?.InUse == true) continue;
-                Directory.Delete(dir, recursive: true);
+                if (mirror is not null) mirror.Delete();
+                else Directory.Delete(dir, recursive: true);
                 removed.Add(before[("context", id)]);
             }
         return removed;
