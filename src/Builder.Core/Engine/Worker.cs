@@ -75,11 +75,12 @@ public sealed class Worker : IAsyncDisposable
         var registry = new RegistryImageResolver(registries, content, new BlobLocations(root));
         var resolver = new ImageResolvers(new StoreImageResolver(images, content), new OciLayoutResolver(content), registry);
 
+        var statCaches = new ContextStatCaches(root);
         var workers = new OpWorkers(
             new ImageSourceWorker(resolver, content, snapshots, layers, new BaseImagePull(registry, images, content).PullAsync),
             new LocalSourceWorker(
                 patterns => patterns.Count == 0 ? IncludeEverything.Instance : IgnorePatterns.Parse(string.Join('\n', patterns)),
-                (dir, filter) => new ContextChecksummer(dir, filter, new ContextStatCache(root, dir))),
+                (dir, filter) => new ContextChecksummer(dir, filter, statCaches.For(dir))),
             new ExecWorker(snapshots, executor, new CacheMounts(root.CacheMountsDir), ExecScratchDir(root)),
             new FileWorker(snapshots),
             new HttpSourceWorker(snapshots, root.TempDir));

@@ -32,6 +32,35 @@ public sealed class StatCacheTests : IDisposable
         new(_files.Root, IncludeEverything.Instance, new ContextStatCache(_state, _files.Root), time ?? new ClockAhead(TimeSpan.FromHours(1)));
 
     [Fact]
+    public async Task A_worker_shares_one_stat_cache_per_root_across_builds_and_still_sees_a_change()
+    {
+        _files.File("a", "one").File("b", "bee");
+        var caches = new ContextStatCaches(_state);
+        ContextChecksummer Build() => new(_files.Root, IncludeEverything.Instance, caches.For(_files.Root), new ClockAhead(TimeSpan.FromHours(1)));
+        Assert.Same(caches.For(_files.Root), caches.For(Path.Combine(_files.Root, "sub", "..")));
+
+        var first = Build();
+        var before = await first.RootChecksumAsync(CancellationToken.None);
+        var second = Build();
+        Assert.Equal(before, await second.RootChecksumAsync(CancellationToken.None));
+        Assert.Equal(0, second.HashedBytes);
+
+        _files.File("a", "two!");
+        var third = Build();
+        Assert.NotEqual(before, await third.RootChecksumAsync(CancellationToken.None));
+        Assert.Equal(4, third.HashedBytes);
+    }
+
+    [Fact]
+    public void The_least_recently_used_root_is_dropped_beyond_capacity()
+    {
+        var caches = new ContextStatCaches(_state, capacity: 1);
+        var first = caches.For("/ctx/one");
+        caches.For("/ctx/two");
+        Assert.NotSame(first, caches.For("/ctx/one"));
+    }
+
+    [Fact]
     public async Task An_unchanged_file_is_not_read_again_by_the_next_build()
     {
         _files.File("big", new string('x', 100_000)).File("dir/small", "s");
