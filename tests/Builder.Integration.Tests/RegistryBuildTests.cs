@@ -20,13 +20,20 @@ public sealed class RegistryBuildTests(BusyboxImage busybox) : IDisposable
         _context.Dispose();
     }
 
+    /// <summary>Builds busybox plus <paramref name="step"/> in the first state root and pushes it as <paramref name="repositoryAndTag"/>; returns the full name.</summary>
+    private async Task<string> PushFromFirstRootAsync(string repositoryAndTag, string step)
+    {
+        var name = $"{_registry.Address}/{repositoryAndTag}";
+        _context.Write("Dockerfile", $"FROM busybox\n{step}\n");
+        var push = await new BuilderCli(_first.Path).RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "--push", "-t", name, _context.Path]);
+        Assert.True(push.ExitCode == 0, push.Output);
+        return name;
+    }
+
     [Fact]
     public async Task A_pushed_image_is_readable_by_skopeo_and_buildable_from_an_empty_state_root()
     {
-        var name = $"{_registry.Address}/team/app:1";
-        _context.Write("Dockerfile", "FROM busybox\nRUN head -c 16 /dev/urandom | od -An -tx1 > /stamp\n");
-        var push = await new BuilderCli(_first.Path).RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "--push", "-t", name, _context.Path]);
-        Assert.True(push.ExitCode == 0, push.Output);
+        var name = await PushFromFirstRootAsync("team/app:1", "RUN head -c 16 /dev/urandom | od -An -tx1 > /stamp");
 
         var inspect = await ExternalTool.RunAsync("skopeo", "inspect", "--tls-verify=false", $"docker://{name}");
         Assert.True(inspect.ExitCode == 0, inspect.Output);
@@ -50,10 +57,7 @@ public sealed class RegistryBuildTests(BusyboxImage busybox) : IDisposable
     [Fact]
     public async Task A_base_a_build_pulls_is_kept_by_name_so_the_next_build_needs_no_registry()
     {
-        var name = $"{_registry.Address}/team/base:1";
-        _context.Write("Dockerfile", "FROM busybox\nRUN echo base > /stamp\n");
-        var push = await new BuilderCli(_first.Path).RunAsync(["build", "--progress", "plain", .. busybox.BuildContextArgs, "--push", "-t", name, _context.Path]);
-        Assert.True(push.ExitCode == 0, push.Output);
+        var name = await PushFromFirstRootAsync("team/base:1", "RUN echo base > /stamp");
 
         _context.Write("Dockerfile", $"FROM {name}\nRUN cat /stamp > /copy\n");
         var pulled = await new BuilderCli(_second.Path).RunAsync(["build", "--progress", "plain", _context.Path]);
