@@ -1,5 +1,6 @@
 using Builder.Core.Graph;
 using Builder.Core.State;
+using Microsoft.Data.Sqlite;
 
 namespace Builder.Core.Registry;
 
@@ -29,19 +30,30 @@ public sealed class BlobLocations
         create.ExecuteNonQuery();
     }
 
-    public async Task RecordAsync(string registry, string repository, Digest digest, CancellationToken ct)
+    public Task RecordAsync(string registry, string repository, Digest digest, CancellationToken ct) =>
+        RecordAsync(registry, repository, [digest], ct);
+
+    /// <summary>Records several blobs of one repository in one transaction.</summary>
+    public async Task RecordAsync(string registry, string repository, IEnumerable<Digest> digests, CancellationToken ct)
     {
         await using var db = _root.OpenDatabase();
+        await using var transaction = (SqliteTransaction)await db.BeginTransactionAsync(ct).ConfigureAwait(false);
         await using var upsert = db.CreateCommand();
+        upsert.Transaction = transaction;
         upsert.CommandText = """
             INSERT INTO registry_blobs (registry, digest, repository, seen) VALUES ($registry, $digest, $repository, $seen)
             ON CONFLICT(registry, digest, repository) DO UPDATE SET seen = excluded.seen
             """;
         upsert.Parameters.AddWithValue("$registry", registry);
-        upsert.Parameters.AddWithValue("$digest", digest.ToString());
+        var digest = upsert.Parameters.Add("$digest", SqliteType.Text);
         upsert.Parameters.AddWithValue("$repository", repository);
         upsert.Parameters.AddWithValue("$seen", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        foreach (var blob in digests)
+        {
+            digest.Value = blob.ToString();
+            await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Repositories of <paramref name="registry"/> other than <paramref name="except"/> where the blob was seen, most recent first.</summary>

@@ -52,7 +52,22 @@ public sealed class RegistryPusher(RegistryClientFactory registries, IContentSto
         var parsed = ImageManifest.FromJson(json);
         var blobs = parsed.Layers.Prepend(parsed.Config).DistinctBy(b => b.Digest).ToList();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = registries.Options.MaxConcurrentTransfers, CancellationToken = ct };
-        await Parallel.ForEachAsync(blobs, parallel, async (blob, token) => await PushBlobAsync(push, blob, token).ConfigureAwait(false)).ConfigureAwait(false);
+        var present = new System.Collections.Concurrent.ConcurrentBag<Digest>();
+        try
+        {
+            await Parallel.ForEachAsync(blobs, parallel, async (blob, token) =>
+            {
+                await PushBlobAsync(push, blob, token).ConfigureAwait(false);
+                present.Add(blob.Digest);
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            // One transaction for all, after the transfers: parallel writers on the state database
+            // wait on each other in SQLite's busy handler, which sleeps (a re-push took 0.2 s instead of 0.05 s).
+            if (locations is not null && !present.IsEmpty)
+                await locations.RecordAsync(push.Client.Endpoint.Name, push.Repository, present, CancellationToken.None).ConfigureAwait(false);
+        }
         await push.Client.PutManifestAsync(push.Repository, reference, manifest.MediaType, json, ct).ConfigureAwait(false);
     }
 
@@ -60,8 +75,6 @@ public sealed class RegistryPusher(RegistryClientFactory registries, IContentSto
     {
         var outcome = await SendBlobIfMissingAsync(push, blob, ct).ConfigureAwait(false);
         push.Count(outcome);
-        if (locations is not null)
-            await locations.RecordAsync(push.Client.Endpoint.Name, push.Repository, blob.Digest, ct).ConfigureAwait(false);
         push.Progress?.Report(new BlobPushed(blob.Digest, blob.Size, outcome));
     }
 
