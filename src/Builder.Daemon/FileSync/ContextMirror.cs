@@ -52,7 +52,7 @@ public sealed class ContextMirror(string directory, string tempDirectory)
         await _syncs.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_mirrored is { } last && SameList(last, entries) && System.IO.Directory.Exists(Directory))
+            if (_mirrored is { } last && last.SequenceEqual(entries) && System.IO.Directory.Exists(Directory))
             {
                 await fetch([], new FileWriter(this, entries, [], stats)).ConfigureAwait(false);
                 return StartReading(entries.Count, stats);
@@ -112,14 +112,6 @@ public sealed class ContextMirror(string directory, string tempDirectory)
         lock (_gate) _readers++;
         LastUsed = DateTimeOffset.UtcNow;
         return new Lease(this);
-    }
-
-    private static bool SameList(IReadOnlyList<FileEntry> last, IReadOnlyList<FileEntry> entries)
-    {
-        if (last.Count != entries.Count) return false;
-        for (var i = 0; i < entries.Count; i++)
-            if (!last[i].Equals(entries[i])) return false;
-        return true;
     }
 
     /// <summary>Paths are relative, clean, unique, and every parent is a directory listed before them — nothing can lead outside the mirror.</summary>
