@@ -17,8 +17,8 @@ public sealed class BaseImagePull(RegistryImageResolver registry, IImageStore im
 {
     public async Task PullAsync(ResolvedImage image, CancellationToken ct)
     {
-        if (image.Manifest.Layers.Any(layer => !content.Exists(layer.Digest)))
-            await registry.EnsureLayersAsync(image, ct).ConfigureAwait(false);
+        // Downloads only what the content store lacks; nothing when every layer is here.
+        await registry.EnsureLayersAsync(image, ct).ConfigureAwait(false);
 
         if (TaggedName(image.Reference) is not { } name || content.SizeOf(image.ManifestDigest) is not { } size) return;
         if (await images.GetAsync(name, ct).ConfigureAwait(false) is not null) return;
